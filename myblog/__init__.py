@@ -1,0 +1,46 @@
+"""myblog: a self-hosted Markdown blog and notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, hooks, errors, CLI."""
+    from myblog import cli, errors, hooks
+    from myblog.config import config_class
+    from myblog.extensions import cache, csrf, db, limiter, login_manager, migrate
+
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config_class(config).load(Path(app.instance_path)))
+    app.config.from_mapping(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent.parent / "migrations"), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    cache.init_app(app)
+
+    from myblog.admin import bp as admin_bp
+    from myblog.api import bp as api_bp
+    from myblog.auth import bp as auth_bp
+    from myblog.blog import bp as blog_bp
+
+    app.register_blueprint(blog_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+    hooks.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    if app.config["MYBLOG_AUTO_MIGRATE"]:
+        cli.upgrade_database(app)
+    return app

@@ -1,0 +1,7 @@
+"""Admin blueprint: writing and managing the blog (logged-in users only)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from myblog.admin import taxonomy, uploads, views  # noqa: E402,F401

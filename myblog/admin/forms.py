@@ -1,0 +1,68 @@
+"""Forms of the admin blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from myblog.models import PostStatus
+from myblog.services.posts import MAX_BODY
+
+
+class PostForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        "Slug",
+        validators=[Optional(), Length(max=80)],
+        description="Leave empty to make one from the title.",
+    )
+    body = TextAreaField("Body (Markdown)", validators=[Length(max=MAX_BODY)])
+    category_id = SelectField("Category", coerce=int, default=0)
+    tags = StringField(
+        "Tags",
+        validators=[Length(max=500)],
+        description="Separated by commas; new ones are created.",
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice(s.value, s.value.capitalize()) for s in PostStatus],
+        default=PostStatus.DRAFT.value,
+    )
+    published_at = DateTimeLocalField(
+        "Publish at (UTC)",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional()],
+        description="Needed for scheduled posts; empty means now.",
+    )
+    allow_comments = BooleanField("Allow comments", default=True)
+    submit = SubmitField("Save")
+
+
+class DeleteForm(FlaskForm):
+    submit = SubmitField("Delete")
+
+
+class NameForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=60)])
+    submit = SubmitField("Save")
+
+
+class MergeForm(FlaskForm):
+    target_id = SelectField("Merge into", coerce=int)
+    submit = SubmitField("Merge")
+
+
+class SiteForm(FlaskForm):
+    title = StringField("Blog title", validators=[DataRequired(), Length(max=120)])
+    tagline = StringField("Tagline", validators=[Length(max=255)])
+    about = TextAreaField("About page (Markdown)", validators=[Length(max=MAX_BODY)])
+    submit = SubmitField("Save")

@@ -1,0 +1,70 @@
+"""JSON endpoints: Markdown preview for the editor, the public post list, health."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from myblog.api import bp
+from myblog.models import Post
+from myblog.services import posts as post_service
+from myblog.services.markdown import render_markdown
+from myblog.services.posts import MAX_BODY
+
+
+@bp.before_request
+def require_site() -> ResponseReturnValue | None:
+    if g.get("site") is None and request.endpoint != "api.health":
+        return jsonify(error={"code": 503, "message": "The blog is not set up yet."}), 503
+    return None
+
+
+@bp.route("/health")
+def health() -> ResponseReturnValue:
+    """Liveness probe for load balancers."""
+    return jsonify(status="ok")
+
+
+@bp.route("/preview", methods=["POST"])
+def preview() -> ResponseReturnValue:
+    """Render Markdown exactly as a saved post would be rendered (logged-in users)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("markdown"), str):
+        abort(400, description='Send JSON like {"markdown": "# Title"}.')
+    text: str = payload["markdown"]
+    if len(text) > MAX_BODY:
+        abort(413, description=f"Markdown longer than {MAX_BODY} characters.")
+    return jsonify(html=render_markdown(text))
+
+
+def _post_json(post: Post) -> dict[str, object]:
+    return {
+        "id": post.id,
+        "title": post.title,
+        "slug": post.slug,
+        "url": url_for("blog.show_post", slug=post.slug, _external=True),
+        "excerpt": post.excerpt,
+        "published_at": post.published_at.isoformat() if post.published_at else None,
+        "author": post.author.display_name,
+        "category": post.category.name if post.category else None,
+        "tags": [tag.name for tag in post.tags],
+    }
+
+
+@bp.route("/posts")
+def list_posts() -> ResponseReturnValue:
+    """Published posts, newest first, paginated with ?page=N."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 0 < int(raw) < 10**9:
+        abort(400, description="page must be a positive integer.")
+    per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
+    pagination = post_service.public_posts(page=int(raw), per_page=per_page)
+    return jsonify(
+        posts=[_post_json(p) for p in pagination.items],
+        page=pagination.page,
+        pages=pagination.pages,
+        total=pagination.total,
+    )

@@ -1,0 +1,71 @@
+"""Views of the accounts blueprint."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from myblog.auth import bp
+from myblog.auth.forms import LoginForm, LogoutForm, SetupForm
+from myblog.extensions import limiter
+from myblog.services.accounts import AccountError, authenticate, owner_exists, setup_blog
+from myblog.services.redirects import is_safe_next
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> ResponseReturnValue:
+    """First-run page: creates the owner and the blog; gone once that is done."""
+    if owner_exists():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            owner = setup_blog(
+                title=form.title.data or "",
+                username=form.username.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+            )
+        except AccountError as exc:
+            form.username.errors = [*form.username.errors, str(exc)]
+        else:
+            login_user(owner)
+            flash("Your blog is ready. Write your first post!", "success")
+            return redirect(url_for("admin.new_post"))
+    return render_template("auth/setup.html", form=form)
+
+
+def _login_limit() -> str:
+    return str(current_app.config["MYBLOG_LOGIN_LIMIT"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Log in with username or email and password."""
+    target = request.values.get("next")
+    next_url = target if is_safe_next(target) else None
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("admin.dashboard"))
+    form = LoginForm(next=next_url or "")
+    if form.validate_on_submit():
+        user = authenticate(login=form.login.data or "", password=form.password.data or "")
+        if user is not None:
+            login_user(user, remember=bool(form.remember.data))
+            flash(f"Welcome back, {user.display_name}.", "success")
+            return redirect(next_url or url_for("admin.dashboard"))
+        form.password.errors = [*form.password.errors, "Wrong username/email or password."]
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> ResponseReturnValue:
+    """Log out (POST only, with a CSRF token)."""
+    if not LogoutForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    flash("You have logged out.", "info")
+    return redirect(url_for("blog.index"))

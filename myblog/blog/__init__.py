@@ -1,0 +1,7 @@
+"""Public blueprint: what readers see."""
+
+from flask import Blueprint
+
+bp = Blueprint("blog", __name__)
+
+from myblog.blog import views  # noqa: E402,F401

@@ -1,0 +1,148 @@
+"""Views of the public blog."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from myblog.blog import bp
+from myblog.extensions import db
+from myblog.models import Category, Tag, User
+from myblog.services import posts as post_service
+from myblog.services.redirects import is_safe_next
+
+
+def page_arg() -> int:
+    """The ?page= number: a positive integer, else 404 (never a 500)."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        abort(404)
+    return int(raw)
+
+
+def per_page() -> int:
+    return int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
+
+
+@bp.app_template_filter("month_name")
+def month_name(month: int) -> str:
+    return datetime(2000, month, 1).strftime("%B")
+
+
+@bp.context_processor
+def blog_context() -> dict[str, object]:
+    # scoped to this blueprint's templates; computed without touching the database
+    return {
+        "canonical_url": url_for(
+            request.endpoint or "blog.index", _external=True, **(request.view_args or {})
+        )
+    }
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    pagination = post_service.public_posts(page=page_arg(), per_page=per_page())
+    return render_template("blog/index.html", pagination=pagination)
+
+
+@bp.route("/post/<slug>")
+def show_post(slug: str) -> ResponseReturnValue:
+    viewer = current_user if current_user.is_authenticated else None
+    post = post_service.visible_post(slug, viewer=viewer)
+    if post is None:
+        abort(404)
+    older, newer = post_service.neighbours(post)
+    return render_template("blog/show_post.html", post=post, older=older, newer=newer)
+
+
+@bp.route("/category/<slug>")
+def show_category(slug: str) -> ResponseReturnValue:
+    category = db.first_or_404(select(Category).where(Category.slug == slug))
+    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), category=category)
+    return render_template("blog/show_category.html", category=category, pagination=pagination)
+
+
+@bp.route("/tag/<slug>")
+def show_tag(slug: str) -> ResponseReturnValue:
+    tag = db.first_or_404(select(Tag).where(Tag.slug == slug))
+    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), tag=tag)
+    return render_template("blog/show_tag.html", tag=tag, pagination=pagination)
+
+
+@bp.route("/author/<username>")
+def show_author(username: str) -> ResponseReturnValue:
+    author = db.first_or_404(select(User).where(User.username == username))
+    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), author=author)
+    return render_template("blog/show_author.html", author=author, pagination=pagination)
+
+
+@bp.route("/archive")
+def archive() -> ResponseReturnValue:
+    return render_template("blog/archive.html", months=post_service.archive_months())
+
+
+@bp.route("/archive/<int:year>/<int:month>")
+def show_month(year: int, month: int) -> ResponseReturnValue:
+    if not (1 <= month <= 12 and 1970 <= year <= 9999):
+        abort(404)
+    pagination = post_service.posts_in_month(
+        year=year, month=month, page=page_arg(), per_page=per_page()
+    )
+    return render_template("blog/show_month.html", year=year, month=month, pagination=pagination)
+
+
+@bp.route("/about")
+def about() -> ResponseReturnValue:
+    return render_template("blog/about.html")
+
+
+@bp.route("/feed.xml")
+def feed() -> ResponseReturnValue:
+    """Atom feed of the newest posts."""
+    pagination = post_service.public_posts(page=1, per_page=20)
+    body = render_template(
+        "blog/feed.xml", posts=pagination.items, updated=datetime.now(UTC), site=g.site
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.route("/theme/<any(light, dark):theme>", methods=["POST"])
+def set_theme(theme: str) -> ResponseReturnValue:
+    """Remember the reader's light/dark choice in a cookie."""
+    target = request.form.get("next")
+    destination = target if target and is_safe_next(target) else url_for("blog.index")
+    response = make_response(redirect(destination))
+    response.set_cookie(
+        "theme",
+        theme,
+        max_age=current_app.config["MYBLOG_THEME_COOKIE_MAX_AGE"],
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
+
+
+@bp.route("/uploads/<path:filename>")
+def uploaded_file(filename: str) -> ResponseReturnValue:
+    """Uploaded images (names are random; send_from_directory refuses paths outside the folder)."""
+    response = send_from_directory(
+        current_app.config["MYBLOG_UPLOAD_DIR"], filename, max_age=365 * 24 * 3600
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,118 @@
+"""flask commands: initdb, create-admin, forge, render-posts, publish-due; and the shell context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from myblog.extensions import db
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the database schema up to the newest migration."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@click.command("initdb")
+@click.option("--drop", is_flag=True, help="Drop every table first (all data is lost).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before --drop.")
+@with_appcontext
+def initdb(drop: bool, yes: bool) -> None:
+    """Create the database tables by running the migrations (optionally dropping all first)."""
+    if drop:
+        if not yes:
+            click.confirm("This deletes every post, user and setting. Continue?", abort=True)
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        click.echo("Dropped all tables.")
+    upgrade_database(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo("Database is ready.")
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True, help="Login name.")
+@click.option("--email", prompt=True, help="Email address.")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Password."
+)
+@click.option("--title", default="My Blog", show_default=True, help="Blog title on first setup.")
+@with_appcontext
+def create_admin(username: str, email: str, password: str, title: str) -> None:
+    """Create the owner account (first run) or another admin; scriptable for deploys."""
+    from myblog.models import Role
+    from myblog.services.accounts import AccountError, create_user, owner_exists, setup_blog
+
+    try:
+        if owner_exists():
+            create_user(username=username, email=email, password=password, role=Role.ADMIN)
+            db.session.commit()
+            click.echo(f"Created admin {username}.")
+        else:
+            setup_blog(title=title, username=username, email=email, password=password)
+            click.echo(f"Created owner {username} and the blog “{title}”.")
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("forge")
+@click.option("--posts", default=50, show_default=True, type=click.IntRange(0, 1_000_000))
+@click.option("--categories", default=8, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--tags", default=30, show_default=True, type=click.IntRange(0, 10_000))
+@click.option("--seed", default=None, type=int, help="Same seed, same data.")
+@with_appcontext
+def forge(posts: int, categories: int, tags: int, seed: int | None) -> None:
+    """Fill the blog with realistic fake posts in Chinese and English."""
+    from myblog.fakes import forge_data
+
+    with click.progressbar(length=posts, label="Forging posts") as bar:
+        result = forge_data(
+            posts=posts, categories=categories, tags=tags, seed=seed, progress=bar.update
+        )
+    click.echo(f"Forged {result.posts} posts, {result.categories} categories, {result.tags} tags.")
+
+
+@click.command("render-posts")
+@with_appcontext
+def render_posts() -> None:
+    """Re-render every post's HTML from its Markdown (after a renderer change)."""
+    from sqlalchemy import func, select
+
+    from myblog.models import Post
+    from myblog.services.posts import rerender_all
+
+    total = db.session.scalar(select(func.count(Post.id))) or 0
+    with click.progressbar(length=total, label="Rendering posts") as bar:
+        count = rerender_all(progress=bar.update)
+    click.echo(f"Rendered {count} posts.")
+
+
+@click.command("publish-due")
+@with_appcontext
+def publish_due() -> None:
+    """Publish scheduled posts whose time has come."""
+    from myblog.services.posts import promote_due_posts
+
+    posts = promote_due_posts()
+    click.echo(f"Published {len(posts)} scheduled posts.")
+
+
+def shell_context() -> dict[str, Any]:
+    """Names available in `flask shell`."""
+    from myblog import models
+
+    return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands and the shell context."""
+    for command in (initdb, create_admin, forge, render_posts, publish_due):
+        app.cli.add_command(command)
+    app.shell_context_processor(shell_context)

@@ -1,0 +1,152 @@
+"""Configuration classes; every setting comes from the environment, read when the app is built."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Generate a secret key once and keep it in instance/, so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+INSECURE_KEYS = {"", "dev", "changeme", "change-me", "secret", "replace-me"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    NAME = "base"
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_HEADERS_ENABLED = True
+    MYBLOG_THEME_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+    @classmethod
+    def load(cls, instance_path: Path) -> dict[str, Any]:
+        """Return this environment's settings as a dict, reading the environment now."""
+        sqlite_default = f"sqlite:///{instance_path / 'myblog.sqlite'}"
+        redis_url = os.environ.get("REDIS_URL") or None
+        settings: dict[str, Any] = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+        settings.update(
+            SECRET_KEY=os.environ.get("SECRET_KEY", ""),
+            SQLALCHEMY_DATABASE_URI=_normalise_db_url(
+                os.environ.get("DATABASE_URL") or sqlite_default
+            ),
+            REDIS_URL=redis_url,
+            MAIL_SERVER=os.environ.get("MAIL_SERVER") or None,
+            MAIL_PORT=_int("MAIL_PORT", 25),
+            MAIL_USE_TLS=_bool("MAIL_USE_TLS", False),
+            MAIL_USE_SSL=_bool("MAIL_USE_SSL", False),
+            MAIL_USERNAME=os.environ.get("MAIL_USERNAME") or None,
+            MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD") or None,
+            MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER", "myblog@localhost"),
+            MAX_CONTENT_LENGTH=_int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+            MYBLOG_POSTS_PER_PAGE=_int("MYBLOG_POSTS_PER_PAGE", 10),
+            MYBLOG_UPLOAD_DIR=os.environ.get("MYBLOG_UPLOAD_DIR") or str(instance_path / "uploads"),
+            MYBLOG_AUTO_MIGRATE=_bool("MYBLOG_AUTO_MIGRATE", cls.NAME == "development"),
+            MYBLOG_LOGIN_LIMIT=os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
+            RATELIMIT_STORAGE_URI=redis_url or "memory://",
+            CACHE_TYPE="RedisCache" if redis_url else "SimpleCache",
+            CACHE_REDIS_URL=redis_url,
+            CACHE_DEFAULT_TIMEOUT=_int("MYBLOG_CACHE_SECONDS", 30),
+            PREFERRED_URL_SCHEME=os.environ.get("MYBLOG_URL_SCHEME", "http"),
+        )
+        return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the psycopg 3 driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class DevelopmentConfig(Config):
+    NAME = "development"
+
+    @classmethod
+    def load(cls, instance_path: Path) -> dict[str, Any]:
+        settings = super().load(instance_path)
+        if settings["SECRET_KEY"] in INSECURE_KEYS:
+            settings["SECRET_KEY"] = _dev_secret_key(instance_path)
+        return settings
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+    MAIL_SUPPRESS_SEND = True
+
+    @classmethod
+    def load(cls, instance_path: Path) -> dict[str, Any]:
+        settings = super().load(instance_path)
+        settings["SECRET_KEY"] = "testing-secret-key-not-for-production"
+        settings["RATELIMIT_STORAGE_URI"] = "memory://"
+        return settings
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def load(cls, instance_path: Path) -> dict[str, Any]:
+        settings = super().load(instance_path)
+        key = settings["SECRET_KEY"]
+        if key.lower() in INSECURE_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        settings["PREFERRED_URL_SCHEME"] = os.environ.get("MYBLOG_URL_SCHEME", "https")
+        return settings
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    """Pick the config class named by MYBLOG_CONFIG (development when unset)."""
+    name = name or os.environ.get("MYBLOG_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"MYBLOG_CONFIG={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

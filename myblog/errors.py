@@ -1,0 +1,68 @@
+"""Error handlers: an HTML page for people, a JSON body for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from myblog.extensions import db
+
+ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500}
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The file is too large.",
+    429: "Too many requests: please wait a moment and try again.",
+    500: "Something went wrong on our side. It has been logged.",
+}
+
+
+def wants_json() -> bool:
+    """API paths always get JSON; so do clients that ask only for it."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def error_response(error: HTTPException) -> tuple[Response | str, int]:
+    """Render an HTTP error the way the client wants it."""
+    code = error.code or 500
+    message = MESSAGES.get(code, error.description or "Error")
+    if (
+        code in (400, 413, 429)
+        and error.description
+        and error.description != type(error).description
+    ):
+        message = error.description
+    if wants_json():
+        response = jsonify(error={"code": code, "name": error.name, "message": message})
+        return response, code
+    template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
+    return render_template(template, code=code, name=error.name, message=message), code
+
+
+def _handle_http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+    if error.code is not None and error.code < 400:
+        return error  # redirects raised as exceptions (e.g. by routing) pass through
+    headers = error.get_headers()
+    body, code = error_response(error)
+    if isinstance(body, Response):
+        for name, value in headers:
+            if name.lower() not in ("content-type", "content-length"):
+                body.headers[name] = value
+    return body, code
+
+
+def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int]:
+    # Flask logs the original exception before calling this; the visitor sees no traceback.
+    db.session.rollback()
+    return error_response(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on the app."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -1,0 +1,97 @@
+"""App-wide hooks: first-run redirect, security headers, template globals, SQLite pragmas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, redirect, request, url_for
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from myblog.extensions import db, login_manager
+from myblog.models._types import utcnow
+from myblog.services.site import get_site
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# endpoints that must work before the owner exists
+SETUP_OPEN_ENDPOINTS = {"static", "auth.setup"}
+THEMES = ("light", "dark")
+
+
+def _load_site() -> Any:
+    if request.endpoint in SETUP_OPEN_ENDPOINTS:
+        return None
+    g.site = get_site()
+    if g.site is None:
+        if request.blueprint == "api":
+            return None  # the API answers 503 by itself rather than redirecting
+        return redirect(url_for("auth.setup"))
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _template_globals() -> dict[str, Any]:
+    # No queries here: g.site was loaded (and cached) by the before_request hook.
+    theme = request.cookies.get("theme")
+    return {"site": g.get("site"), "theme": theme if theme in THEMES else "light"}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    module = type(dbapi_connection).__module__
+    if "sqlite" not in module:
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _load_user(user_id: str) -> Any:
+    from myblog.models import User
+
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def init_app(app: Flask) -> None:
+    """Register the hooks on the app."""
+    app.before_request(_load_site)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    app.add_template_global(utcnow, "now_utc")
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "basic"
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)

@@ -1,0 +1,19 @@
+"""The data model: one module per aggregate."""
+
+from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
+from myblog.models.site import Site
+from myblog.models.upload import Upload
+from myblog.models.user import Profile, Role, User
+
+__all__ = [
+    "Category",
+    "Post",
+    "PostStatus",
+    "Profile",
+    "Role",
+    "Site",
+    "Tag",
+    "Upload",
+    "User",
+    "post_tags",
+]

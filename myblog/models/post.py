@@ -1,0 +1,129 @@
+"""Posts and how they are filed: Category (many-to-one) and Tag (many-to-many)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    and_,
+)
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from myblog.extensions import db
+from myblog.models._types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from myblog.models.user import User
+
+
+class PostStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SCHEDULED = "scheduled"
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Category(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="category")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.slug!r}>"
+
+
+class Tag(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+
+    posts: WriteOnlyMapped[Post] = relationship(secondary=post_tags, back_populates="tags")
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.id} {self.slug!r}>"
+
+
+class Post(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "posts"
+    __table_args__ = (
+        # the public listing: WHERE status IN (...) AND published_at <= now ORDER BY published_at
+        Index("ix_posts_status_published_at", "status", "published_at"),
+        Index("ix_posts_category_published", "category_id", "published_at"),
+        Index("ix_posts_author_published", "author_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[PostStatus] = mapped_column(
+        Enum(
+            PostStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=PostStatus.DRAFT,
+    )
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    allow_comments: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
+
+    # many-to-one
+    author: Mapped[User] = relationship(back_populates="posts")
+    category: Mapped[Category | None] = relationship(back_populates="posts")
+    # many-to-many; a post has a handful of tags, so a plain list is fine here
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=post_tags, back_populates="posts", order_by="Tag.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} {self.slug!r} {self.status.value}>"
+
+    def is_visible(self, now: datetime) -> bool:
+        """True when the public may read this post at time `now`."""
+        return (
+            self.status is not PostStatus.DRAFT
+            and self.published_at is not None
+            and self.published_at <= now
+        )
+
+    @classmethod
+    def visible_clause(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL condition matching the posts the public may read at time `now`."""
+        return and_(
+            cls.status.in_([PostStatus.PUBLISHED, PostStatus.SCHEDULED]),
+            cls.published_at <= now,
+        )

@@ -1,0 +1,19 @@
+"""Blog-wide settings kept in the database: a single row, created by the first-run setup."""
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from myblog.extensions import db
+
+
+class Site(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    tagline: Mapped[str] = mapped_column(String(255), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+    about_html: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<Site {self.title!r}>"

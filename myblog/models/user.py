@@ -1,0 +1,84 @@
+"""Accounts: User and its one-to-one Profile."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from myblog.extensions import db
+from myblog.models._types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from myblog.models.post import Post
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    AUTHOR = "author"
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=Role.AUTHOR,
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # one-to-one: uselist is implied by the scalar Mapped[Profile] annotation
+    profile: Mapped[Profile] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="joined", innerjoin=False
+    )
+    # one-to-many, unbounded: write-only so nobody loads every post by accident
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="author")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r} {self.role.value}>"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (Role.OWNER, Role.ADMIN)
+
+    @property
+    def display_name(self) -> str:
+        if self.profile is not None and self.profile.display_name:
+            return self.profile.display_name
+        return self.username
+
+
+class Profile(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    bio: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+    def __repr__(self) -> str:
+        return f"<Profile of user {self.user_id} {self.display_name!r}>"

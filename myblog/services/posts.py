@@ -1,0 +1,288 @@
+"""Writing, publishing and reading posts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from myblog.extensions import db
+from myblog.models import Category, Post, PostStatus, Tag, User
+from myblog.models._types import utcnow
+from myblog.services.markdown import make_excerpt, render_markdown
+from myblog.services.slugs import slugify, unique_slug
+from myblog.services.taxonomy import get_or_create_tags
+
+MAX_BODY = 500_000
+
+
+class PostError(ValueError):
+    """A user-facing reason why a post could not be saved."""
+
+
+@dataclass(frozen=True)
+class PostInput:
+    """What the editor submits."""
+
+    title: str
+    body: str
+    slug: str = ""
+    status: PostStatus = PostStatus.DRAFT
+    published_at: datetime | None = None
+    category_id: int | None = None
+    tags: Sequence[str] = ()
+    allow_comments: bool = True
+
+
+def can_edit(user: User, post: Post) -> bool:
+    """Owners and admins edit every post; authors only their own."""
+    return user.is_admin or post.author_id == user.id
+
+
+def _slug_taken(slug: str, post_id: int | None) -> bool:
+    query = select(Post.id).where(Post.slug == slug)
+    if post_id is not None:
+        query = query.where(Post.id != post_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _schedule(post: Post, status: PostStatus, when: datetime | None, now: datetime) -> None:
+    if status is PostStatus.DRAFT:
+        post.status = status
+        return
+    if status is PostStatus.SCHEDULED:
+        if when is None:
+            raise PostError("Choose the date and time at which the post goes live.")
+        post.status = PostStatus.SCHEDULED if when > now else PostStatus.PUBLISHED
+        post.published_at = when
+        return
+    post.status = PostStatus.PUBLISHED
+    # keep the original date when a published post is edited
+    post.published_at = when or post.published_at or now
+
+
+def save_post(
+    data: PostInput, *, author: User, post: Post | None = None, now: datetime | None = None
+) -> Post:
+    """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits."""
+    now = now or utcnow()
+    title = data.title.strip()
+    if not title:
+        raise PostError("A post needs a title.")
+    with db.session.no_autoflush:
+        post = _apply(data, title=title, author=author, post=post, now=now)
+    db.session.commit()
+    return post
+
+
+def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now: datetime) -> Post:
+    if post is None:
+        post = Post(author=author)
+        db.session.add(post)
+    requested = slugify(data.slug) if data.slug.strip() else ""
+    if requested and _slug_taken(requested, post.id):
+        raise PostError(f"The slug “{requested}” is already used by another post.")
+    if not requested:
+        base = post.slug if post.slug else slugify(title)
+        requested = unique_slug(base, lambda s: _slug_taken(s, post.id))
+    post.title = title
+    post.slug = requested
+    if post.body != data.body or not post.body_html:
+        post.body = data.body
+        post.body_html = render_markdown(data.body)
+        post.excerpt = make_excerpt(data.body)
+    post.category_id = data.category_id
+    post.tags = get_or_create_tags(data.tags)
+    post.allow_comments = data.allow_comments
+    _schedule(post, data.status, data.published_at, now)
+    return post
+
+
+def delete_post(post: Post) -> None:
+    """Delete a post for good."""
+    db.session.delete(post)
+    db.session.commit()
+
+
+def promote_due_posts(now: datetime | None = None) -> list[Post]:
+    """Mark scheduled posts whose time has come as published; returns them."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Post).where(Post.status == PostStatus.SCHEDULED, Post.published_at <= now)
+        )
+    )
+    for post in due:
+        post.status = PostStatus.PUBLISHED
+    if due:
+        db.session.commit()
+    return due
+
+
+def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200) -> int:
+    """Re-render every post's HTML and excerpt from its Markdown; returns the count."""
+    count = 0
+    last_id = 0
+    while True:
+        posts = list(
+            db.session.scalars(select(Post).where(Post.id > last_id).order_by(Post.id).limit(batch))
+        )
+        if not posts:
+            return count
+        for post in posts:
+            post.body_html = render_markdown(post.body)
+            post.excerpt = make_excerpt(post.body)
+        db.session.commit()
+        count += len(posts)
+        last_id = posts[-1].id
+        if progress:
+            progress(len(posts))
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _listing(now: datetime) -> Select[tuple[Post]]:
+    return (
+        select(Post)
+        .where(Post.visible_clause(now))
+        .options(
+            defer(Post.body),
+            defer(Post.body_html),
+            joinedload(Post.author),
+            joinedload(Post.category),
+            selectinload(Post.tags),
+        )
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def public_posts(
+    *,
+    page: int,
+    per_page: int,
+    now: datetime | None = None,
+    category: Category | None = None,
+    tag: Tag | None = None,
+    author: User | None = None,
+) -> Pagination:
+    """One page of the posts the public may read, newest first, optionally filtered."""
+    query = _listing(now or utcnow())
+    if category is not None:
+        query = query.where(Post.category_id == category.id)
+    if author is not None:
+        query = query.where(Post.author_id == author.id)
+    if tag is not None:
+        query = query.where(Post.tags.contains(tag))
+    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+
+
+def posts_in_month(
+    *, year: int, month: int, page: int, per_page: int, now: datetime | None = None
+) -> Pagination:
+    """One page of the readable posts published in the given month."""
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    query = _listing(now or utcnow()).where(Post.published_at >= start, Post.published_at < end)
+    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+
+
+def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
+    """(year, month, number of posts) for every month with readable posts, newest first."""
+    year = func.extract("year", Post.published_at)
+    month = func.extract("month", Post.published_at)
+    rows = db.session.execute(
+        select(year, month, func.count(Post.id))
+        .where(Post.visible_clause(now or utcnow()))
+        .group_by(year, month)
+        .order_by(year.desc(), month.desc())
+    )
+    return [(int(y), int(m), int(c)) for y, m, c in rows]
+
+
+def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None) -> Post | None:
+    """The post with this slug if the viewer may read it (drafts only for who may edit them)."""
+    post: Post | None = db.session.scalar(
+        select(Post)
+        .where(Post.slug == slug)
+        .options(joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
+    )
+    if post is None:
+        return None
+    if post.is_visible(now or utcnow()):
+        return post
+    if viewer is not None and can_edit(viewer, post):
+        return post
+    return None
+
+
+def neighbours(post: Post, now: datetime | None = None) -> tuple[Post | None, Post | None]:
+    """The readable posts published just before and just after this one."""
+    if post.published_at is None:
+        return None, None
+    visible = Post.visible_clause(now or utcnow())
+    cols = (Post.id, Post.slug, Post.title)
+    older = db.session.execute(
+        select(*cols)
+        .where(visible, Post.published_at < post.published_at)
+        .order_by(Post.published_at.desc())
+        .limit(1)
+    ).first()
+    newer = db.session.execute(
+        select(*cols)
+        .where(visible, Post.published_at > post.published_at)
+        .order_by(Post.published_at.asc())
+        .limit(1)
+    ).first()
+    return _light(older), _light(newer)
+
+
+def _light(row: Row[int, str, str] | None) -> Post | None:
+    # a detached Post carrying just what a "previous/next" link needs
+    if row is None:
+        return None
+    return Post(id=row[0], slug=row[1], title=row[2])
+
+
+# -- the admin's list ----------------------------------------------------------------------
+
+
+def manageable_posts(
+    *, user: User, page: int, per_page: int, status: PostStatus | None = None
+) -> Pagination:
+    """Posts this user may manage (all for admins, own for authors), newest change first."""
+    query = (
+        select(Post)
+        .options(
+            defer(Post.body),
+            defer(Post.body_html),
+            joinedload(Post.author),
+            joinedload(Post.category),
+        )
+        .order_by(Post.updated_at.desc(), Post.id.desc())
+    )
+    if not user.is_admin:
+        query = query.where(Post.author_id == user.id)
+    if status is not None:
+        query = query.where(Post.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def status_counts(user: User) -> dict[PostStatus, int]:
+    """How many posts of each status this user may manage."""
+    query = select(Post.status, func.count(Post.id)).group_by(Post.status)
+    if not user.is_admin:
+        query = query.where(Post.author_id == user.id)
+    counts = {status: 0 for status in PostStatus}
+    for status, count in db.session.execute(query):
+        counts[PostStatus(status)] = count
+    return counts
+
+
+def tag_names(tags: Iterable[Tag]) -> str:
+    """Tags as the editor shows them: comma separated."""
+    return ", ".join(tag.name for tag in tags)

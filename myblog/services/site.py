@@ -1,0 +1,55 @@
+"""Blog-wide settings: read through a short cache, written by the owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from myblog.extensions import cache, db
+from myblog.models import Site
+from myblog.services.markdown import render_markdown
+
+_CACHE_KEY = "myblog:site"
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What every page needs to know about the blog, detached from the session."""
+
+    title: str
+    tagline: str
+    about_html: str
+
+
+def get_site() -> SiteInfo | None:
+    """Return the blog's settings, or None before the first-run setup has happened."""
+    info: SiteInfo | None = cache.get(_CACHE_KEY)
+    if info is not None:
+        return info
+    site = db.session.scalar(select(Site).limit(1))
+    if site is None:
+        return None  # never cached: setup may finish on another worker at any moment
+    info = SiteInfo(title=site.title, tagline=site.tagline, about_html=site.about_html)
+    cache.set(_CACHE_KEY, info)
+    return info
+
+
+def forget_site() -> None:
+    """Drop the cached settings after a change."""
+    cache.delete(_CACHE_KEY)
+
+
+def update_site(*, title: str, tagline: str, about: str) -> Site:
+    """Save the blog's title, tagline and About page."""
+    site = db.session.scalar(select(Site).limit(1))
+    if site is None:
+        site = Site(title=title)
+        db.session.add(site)
+    site.title = title.strip()
+    site.tagline = tagline.strip()
+    site.about = about
+    site.about_html = render_markdown(about)
+    db.session.commit()
+    forget_site()
+    return site

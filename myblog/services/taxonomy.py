@@ -1,0 +1,145 @@
+"""Categories and tags: create on the fly, rename, merge, delete."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+
+from myblog.extensions import db
+from myblog.models import Category, Post, Tag, post_tags
+from myblog.services.slugs import slugify, unique_slug
+
+_SPLIT = re.compile(r"[,，、;；]")
+MAX_NAME = 60
+
+Term = TypeVar("Term", Category, Tag)
+
+
+class TaxonomyError(ValueError):
+    """A user-facing reason why a category or tag change was refused."""
+
+
+def split_tags(text: str) -> list[str]:
+    """Split the editor's tag field on ASCII or Chinese commas; trims, drops blanks and repeats."""
+    seen: dict[str, str] = {}
+    for raw in _SPLIT.split(text):
+        name = " ".join(raw.split())[:MAX_NAME]
+        if name and name.lower() not in seen:
+            seen[name.lower()] = name
+    return list(seen.values())
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise TaxonomyError("A name is required.")
+    if len(name) > MAX_NAME:
+        raise TaxonomyError(f"A name may have at most {MAX_NAME} characters.")
+    return name
+
+
+def _by_name(model: type[Term], name: str) -> Term | None:
+    return db.session.scalar(select(model).where(func.lower(model.name) == name.lower()))
+
+
+def _new_slug(model: type[Term], name: str) -> str:
+    base = slugify(name, fallback=model.__tablename__[:-1])
+    return unique_slug(
+        base,
+        lambda s: db.session.scalar(select(model.id).where(model.slug == s)) is not None,
+    )
+
+
+def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
+    """The tags with these names, creating the missing ones (not committed)."""
+    tags: list[Tag] = []
+    for raw in names:
+        name = _clean_name(raw)
+        tag = _by_name(Tag, name)
+        if tag is None:
+            tag = Tag(name=name, slug=_new_slug(Tag, name))
+            db.session.add(tag)
+            db.session.flush()
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def create_category(name: str) -> Category:
+    """Create a category; refuses a name already in use."""
+    name = _clean_name(name)
+    if _by_name(Category, name) is not None:
+        raise TaxonomyError(f"A category named “{name}” already exists.")
+    category = Category(name=name, slug=_new_slug(Category, name))
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def rename(term: Term, new_name: str) -> Term:
+    """Rename a category or tag; its slug follows the new name."""
+    name = _clean_name(new_name)
+    other = _by_name(type(term), name)
+    if other is not None and other.id != term.id:
+        raise TaxonomyError(f"“{name}” already exists: merge into it instead.")
+    if name != term.name:
+        term.name = name
+        term.slug = _new_slug(type(term), name)
+    db.session.commit()
+    return term
+
+
+def merge_categories(source: Category, target: Category) -> None:
+    """Move every post of `source` to `target`, then delete `source`."""
+    if source.id == target.id:
+        raise TaxonomyError("Choose a different category to merge into.")
+    db.session.execute(
+        update(Post).where(Post.category_id == source.id).values(category_id=target.id)
+    )
+    db.session.delete(source)
+    db.session.commit()
+
+
+def merge_tags(source: Tag, target: Tag) -> None:
+    """Give `target` to every post tagged `source`, then delete `source`."""
+    if source.id == target.id:
+        raise TaxonomyError("Choose a different tag to merge into.")
+    already = select(post_tags.c.post_id).where(post_tags.c.tag_id == target.id)
+    db.session.execute(
+        insert(post_tags).from_select(
+            ["post_id", "tag_id"],
+            select(post_tags.c.post_id, db.literal(target.id)).where(
+                post_tags.c.tag_id == source.id, post_tags.c.post_id.not_in(already)
+            ),
+        )
+    )
+    db.session.execute(delete(post_tags).where(post_tags.c.tag_id == source.id))
+    db.session.delete(source)
+    db.session.commit()
+
+
+def delete_term(term: Category | Tag) -> None:
+    """Delete a category (its posts become uncategorised) or a tag (removed from its posts)."""
+    if isinstance(term, Category):
+        db.session.execute(update(Post).where(Post.category_id == term.id).values(category_id=None))
+    else:
+        db.session.execute(delete(post_tags).where(post_tags.c.tag_id == term.id))
+    db.session.delete(term)
+    db.session.commit()
+
+
+def with_counts(model: type[Term]) -> list[tuple[Term, int]]:
+    """Every category or tag with its number of posts, by name."""
+    if model is Category:
+        count = select(func.count(Post.id)).where(Post.category_id == Category.id).scalar_subquery()
+    else:
+        count = (
+            select(func.count(post_tags.c.post_id))
+            .where(post_tags.c.tag_id == Tag.id)
+            .scalar_subquery()
+        )
+    rows = db.session.execute(select(model, count).order_by(model.name))
+    return [(term, int(n)) for term, n in rows]

@@ -1,0 +1,211 @@
+"""Safe image uploads: sniff the real format, re-encode without metadata, store under a random name.
+
+Only PNG, JPEG, GIF and WebP are accepted, judged by Pillow from the bytes themselves; the
+client's file name and content type are never trusted. Every accepted image is decoded and
+written out afresh, so EXIF (including GPS), XMP, ICC profiles and text chunks never reach disk.
+
+GIF decision: a GIF is stored as a PNG of its first frame (content type ``image/png``), and
+animated WebP/APNG likewise keep only their first frame. Re-encoding animations safely would need
+a per-frame pixel budget and Pillow's GIF writer copies frame comments back in, so we flatten.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from PIL import Image, ImageOps
+from werkzeug.utils import secure_filename
+
+__all__ = ["StoredImage", "UploadError", "safe_display_name", "store_image"]
+
+UNSUPPORTED_MESSAGE = "That file is not a supported image (PNG, JPEG, GIF or WebP)."
+MAX_DISPLAY_NAME = 255
+FILE_MODE = 0o644
+
+
+class UploadError(ValueError):
+    """An upload was rejected; the message is safe to show to the user."""
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    filename: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class _Output:
+    pil_format: str
+    extension: str
+    content_type: str
+
+
+_PNG = _Output("PNG", ".png", "image/png")
+_JPEG = _Output("JPEG", ".jpg", "image/jpeg")
+_WEBP = _Output("WEBP", ".webp", "image/webp")
+
+# Detected (Pillow) format → what we write. MPO is how Pillow reports camera JPEGs that carry
+# extra embedded pictures; we keep only the primary one.
+_OUTPUTS: dict[str, _Output] = {
+    "PNG": _PNG,
+    "JPEG": _JPEG,
+    "MPO": _JPEG,
+    "GIF": _PNG,
+    "WEBP": _WEBP,
+}
+# Restricting the plugins Pillow tries means other parsers (SVG-ish, PDF, TIFF, …) never run.
+_OPEN_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+
+_PNG_MODES = frozenset({"1", "L", "LA", "I;16", "RGB", "RGBA"})
+
+
+def safe_display_name(name: str | None) -> str:
+    """Return a `secure_filename`-cleaned copy of a client file name, for display only."""
+    return secure_filename(name or "")[:MAX_DISPLAY_NAME]
+
+
+def store_image(
+    data: bytes | BinaryIO,
+    *,
+    upload_dir: str | Path,
+    max_bytes: int,
+    max_pixels: int = 40_000_000,
+) -> StoredImage:
+    """Validate an uploaded image, re-encode it without metadata and save it under a random name."""
+    raw = _read_limited(data, max_bytes)
+    image, detected = _decode(raw, max_pixels)
+    output = _OUTPUTS[detected]
+    clean = _strip(image, output)
+    payload = _encode(clean, output)
+    filename = secrets.token_hex(16) + output.extension
+    _write_atomically(Path(upload_dir), filename, payload)
+    return StoredImage(
+        filename=filename,
+        content_type=output.content_type,
+        size=len(payload),
+        width=clean.width,
+        height=clean.height,
+    )
+
+
+def _read_limited(data: bytes | BinaryIO, max_bytes: int) -> bytes:
+    if isinstance(data, bytes):
+        raw = data[: max_bytes + 1]
+    else:
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        # Some streams return short reads, so keep reading until the limit or EOF.
+        while remaining > 0:
+            chunk = data.read(remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        raw = b"".join(chunks)
+    if not raw:
+        raise UploadError("The uploaded file is empty.")
+    if len(raw) > max_bytes:
+        raise UploadError(f"That file is larger than {_format_limit(max_bytes)}.")
+    return raw
+
+
+def _format_limit(max_bytes: int) -> str:
+    mib = 1024 * 1024
+    if max_bytes >= mib:
+        return f"{max_bytes / mib:g} MB"
+    if max_bytes >= 1024:
+        return f"{max_bytes / 1024:g} KB"
+    return f"{max_bytes} bytes"
+
+
+def _decode(raw: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    with warnings.catch_warnings():
+        # Pillow only *warns* for moderately oversized images; turn that into a hard failure.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(raw), formats=_OPEN_FORMATS) as probe:
+                detected = probe.format
+                _check_pixels(probe.size, max_pixels)
+                probe.verify()
+            # verify() leaves the image unusable, so decode again from scratch.
+            image = Image.open(io.BytesIO(raw), formats=_OPEN_FORMATS)
+            image.load()
+        except UploadError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise _too_many_pixels() from exc
+        except Exception as exc:
+            # Hostile files make Pillow raise all sorts (OSError, SyntaxError, struct.error, …).
+            raise UploadError(UNSUPPORTED_MESSAGE) from exc
+    if detected not in _OUTPUTS:
+        raise UploadError(UNSUPPORTED_MESSAGE)
+    return image, detected
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise _too_many_pixels()
+
+
+def _too_many_pixels() -> UploadError:
+    return UploadError("That image has too many pixels.")
+
+
+def _strip(image: Image.Image, output: _Output) -> Image.Image:
+    oriented = ImageOps.exif_transpose(image)
+    image.close()
+    mode = _target_mode(oriented, output)
+    converted = oriented if oriented.mode == mode else oriented.convert(mode)
+    # A brand-new image carries pixels only: no info dict, EXIF, XMP, ICC or text chunks.
+    fresh = Image.new(mode, converted.size)
+    fresh.paste(converted)
+    return fresh
+
+
+def _target_mode(image: Image.Image, output: _Output) -> str:
+    if output is _JPEG:
+        return "RGB"
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    if output is _PNG and image.mode in _PNG_MODES:
+        return image.mode
+    return "RGBA" if has_alpha else "RGB"
+
+
+def _encode(image: Image.Image, output: _Output) -> bytes:
+    options: dict[str, Any]
+    if output is _JPEG:
+        options = {"quality": 85, "optimize": True}
+    elif output is _WEBP:
+        options = {"quality": 85}
+    else:
+        options = {"optimize": True}
+    buffer = io.BytesIO()
+    image.save(buffer, format=output.pil_format, **options)
+    return buffer.getvalue()
+
+
+def _write_atomically(directory: Path, filename: str, payload: bytes) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(payload)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        # mkstemp creates files 0600; the web server must be able to read them.
+        os.chmod(tmp_name, FILE_MODE)
+        os.replace(tmp_name, directory / filename)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
