@@ -52,7 +52,9 @@ def make_app(tmp_path):
             db.create_all()
             if setup:
                 setup_blog(
-                    title="Test Blog", username="owner", email="owner@example.com",
+                    title="Test Blog",
+                    username="owner",
+                    email="owner@example.com",
                     password=OWNER_PASSWORD,
                 )
         apps.append(app)
@@ -87,7 +89,9 @@ def ctx(app: Flask) -> Iterator[None]:
         yield
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_from(client: FlaskClient, url: str = "/auth/login") -> str:
@@ -98,8 +102,14 @@ def csrf_from(client: FlaskClient, url: str = "/auth/login") -> str:
     return match.group(1) or match.group(2)
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, Any], *, token_from: str | None = None,
-              **kwargs: Any):
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any],
+    *,
+    token_from: str | None = None,
+    **kwargs: Any,
+):
     """POST a form with a valid CSRF token taken from `token_from` (default: the same URL)."""
     token = csrf_from(client, token_from or url)
     return client.post(url, data={"csrf_token": token, **data}, **kwargs)
@@ -119,13 +129,15 @@ class Factory:
     counter: int = 0
     made: list[Any] = field(default_factory=list)
 
-    def user(self, username: str | None = None, role: Role = Role.AUTHOR,
-             password: str = "password123") -> User:
+    def user(
+        self, username: str | None = None, role: Role = Role.AUTHOR, password: str = "password123"
+    ) -> User:
         self.counter += 1
         username = username or f"author{self.counter}"
         with self.app.app_context():
-            user = create_user(username=username, email=f"{username}@example.com",
-                               password=password, role=role)
+            user = create_user(
+                username=username, email=f"{username}@example.com", password=password, role=role
+            )
             db.session.commit()
             return db.session.get(User, user.id)  # type: ignore[return-value]
 
@@ -141,9 +153,17 @@ class Factory:
         with self.app.app_context():
             return create_category(name)
 
-    def posts(self, n: int, *, author_id: int | None = None, category_id: int | None = None,
-              tags: list[str] | None = None, status: PostStatus = PostStatus.PUBLISHED,
-              body: str = "Some **text** here.", start=None) -> list[int]:
+    def posts(
+        self,
+        n: int,
+        *,
+        author_id: int | None = None,
+        category_id: int | None = None,
+        tags: list[str] | None = None,
+        status: PostStatus = PostStatus.PUBLISHED,
+        body: str = "Some **text** here.",
+        start=None,
+    ) -> list[int]:
         from myblog.services.taxonomy import get_or_create_tags
 
         with self.app.app_context():
@@ -156,10 +176,16 @@ class Factory:
                 self.counter += 1
                 when = base - timedelta(minutes=self.counter)
                 post = Post(
-                    title=f"Post number {self.counter}", slug=f"post-{self.counter}", body=body,
-                    body_html=html, excerpt=excerpt, status=status,
+                    title=f"Post number {self.counter}",
+                    slug=f"post-{self.counter}",
+                    body=body,
+                    body_html=html,
+                    excerpt=excerpt,
+                    status=status,
                     published_at=None if status is PostStatus.DRAFT else when,
-                    author_id=author_id, category_id=category_id, tags=list(tag_objs),
+                    author_id=author_id,
+                    category_id=category_id,
+                    tags=list(tag_objs),
                 )
                 db.session.add(post)
                 db.session.flush()
