@@ -6,15 +6,18 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    EmailField,
+    PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from myblog.models import PostStatus
+from myblog.models import PostStatus, Role
+from myblog.services.accounts import MIN_PASSWORD_LENGTH
 from myblog.services.posts import MAX_BODY
 
 
@@ -59,6 +62,32 @@ class NameForm(FlaskForm):
 class MergeForm(FlaskForm):
     target_id = SelectField("Merge into", coerce=int)
     submit = SubmitField("Merge")
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[
+            DataRequired(),
+            Length(min=2, max=40),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, '.', '_' or '-'."),
+        ],
+    )
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        description="Tell the new author; they can log in with it right away.",
+    )
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice(Role.AUTHOR.value, "Author"),
+            SelectChoice(Role.ADMIN.value, "Admin"),
+        ],
+        default=Role.AUTHOR.value,
+    )
+    submit = SubmitField("Add user")
 
 
 class SiteForm(FlaskForm):
