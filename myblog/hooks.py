@@ -63,6 +63,12 @@ def _template_globals() -> dict[str, Any]:
     return {"site": g.get("site"), "theme": theme if theme in THEMES else "light"}
 
 
+def _remove_uncommitted_files(exc: BaseException | None) -> None:
+    # Files written for rows that never got committed (the request failed in between).
+    for path in g.pop("uncommitted_files", []):
+        path.unlink(missing_ok=True)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     module = type(dbapi_connection).__module__
     if "sqlite" not in module:
@@ -87,6 +93,7 @@ def init_app(app: Flask) -> None:
     """Register the hooks on the app."""
     app.before_request(_load_site)
     app.after_request(_security_headers)
+    app.teardown_appcontext(_remove_uncommitted_files)
     app.context_processor(_template_globals)
     app.add_template_global(utcnow, "now_utc")
     login_manager.user_loader(_load_user)

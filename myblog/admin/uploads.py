@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from pathlib import Path
+
+from flask import current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -26,6 +28,9 @@ def upload_image() -> ResponseReturnValue:
         )
     except UploadError as exc:
         return jsonify(error={"code": 400, "message": str(exc)}), 400
+    # until the row below is committed, the file is an orphan: teardown removes it if we fail
+    written = Path(current_app.config["MYBLOG_UPLOAD_DIR"]) / stored.filename
+    g.setdefault("uncommitted_files", []).append(written)
     name = safe_display_name(file.filename)
     upload = Upload(
         filename=stored.filename,
@@ -38,6 +43,7 @@ def upload_image() -> ResponseReturnValue:
     )
     db.session.add(upload)
     db.session.commit()
+    g.uncommitted_files.remove(written)
     url = url_for("blog.uploaded_file", filename=stored.filename)
     alt = name.rsplit(".", 1)[0] or "image"
     return jsonify(

@@ -45,12 +45,17 @@ def _by_name(model: type[Term], name: str) -> Term | None:
     return db.session.scalar(select(model).where(func.lower(model.name) == name.lower()))
 
 
-def _new_slug(model: type[Term], name: str) -> str:
+def _new_slug(model: type[Term], name: str, *, own_id: int | None = None) -> str:
     base = slugify(name, fallback=model.__tablename__[:-1])
-    return unique_slug(
-        base,
-        lambda s: db.session.scalar(select(model.id).where(model.slug == s)) is not None,
-    )
+
+    def taken(slug: str) -> bool:
+        query = select(model.id).where(model.slug == slug)
+        if own_id is not None:
+            # a renamed term may keep its own slug ("flask" → "Flask" stays /tag/flask)
+            query = query.where(model.id != own_id)
+        return db.session.scalar(query.limit(1)) is not None
+
+    return unique_slug(base, taken)
 
 
 def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
@@ -87,7 +92,7 @@ def rename(term: Term, new_name: str) -> Term:
         raise TaxonomyError(f"“{name}” already exists: merge into it instead.")
     if name != term.name:
         term.name = name
-        term.slug = _new_slug(type(term), name)
+        term.slug = _new_slug(type(term), name, own_id=term.id)
     db.session.commit()
     return term
 
