@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from myblog.extensions import db
@@ -31,12 +31,12 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
     """Render an HTTP error the way the client wants it."""
     code = error.code or 500
     message = MESSAGES.get(code, error.description or "Error")
-    if (
-        code in (400, 413, 429)
-        and error.description
-        and error.description != type(error).description
-    ):
-        message = error.description
+    custom = bool(error.description) and error.description != type(error).description
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if code in (400, 413, 429) and custom:
+        message = str(error.description)
+    elif code == 413 and limit:
+        message = f"The upload is too large: the limit is {limit / 1_048_576:.1f} MB."
     if wants_json():
         response = jsonify(error={"code": code, "name": error.name, "message": message})
         return response, code
