@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from myblog.extensions import db
@@ -33,7 +34,10 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
     message = MESSAGES.get(code, error.description or "Error")
     custom = bool(error.description) and error.description != type(error).description
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if code in (400, 413, 429) and custom:
+    if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
+        # the bare description is just the limit ("3 per 1 minute"): say what it means too
+        message = f"{MESSAGES[429]} (Limit: {error.description}.)"
+    elif code in (400, 413, 429) and custom:
         message = str(error.description)
     elif code == 413 and limit:
         message = f"The upload is too large: the limit is {limit / 1_048_576:.1f} MB."

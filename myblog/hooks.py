@@ -81,6 +81,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _postgres_utc(dbapi_connection: Any, connection_record: Any) -> None:
+    # extract(month …) and other date functions use the session time zone: make it UTC, like
+    # the stored values and the month boundaries the queries use, whatever the server's default
+    if "psycopg" not in type(dbapi_connection).__module__:
+        return
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
+
+
 def _load_user(user_id: str) -> Any:
     from myblog.models import User
 
@@ -100,5 +110,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"
-    if not event.contains(Engine, "connect", _sqlite_pragmas):
-        event.listen(Engine, "connect", _sqlite_pragmas)
+    for on_connect in (_sqlite_pragmas, _postgres_utc):
+        if not event.contains(Engine, "connect", on_connect):
+            event.listen(Engine, "connect", on_connect)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -52,11 +52,12 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
-    raw_status = request.args.get("status") or None
-    try:
-        status = PostStatus(raw_status) if raw_status else None
-    except ValueError:
+    # the chosen filter lives in the signed session cookie, so "Posts" reopens where you were
+    raw_status = request.args.get("status", session.get("posts_filter", "all"))
+    if raw_status != "all" and raw_status not in PostStatus.__members__.values():
         abort(404)
+    session["posts_filter"] = raw_status
+    status = None if raw_status == "all" else PostStatus(raw_status)
     page = request.args.get("page", 1, type=int) or 1
     pagination = post_service.manageable_posts(
         user=current_user, page=max(page, 1), per_page=20, status=status
@@ -78,14 +79,18 @@ def _category_choices(form: PostForm) -> None:
     ]
 
 
-def _post_input(form: PostForm) -> post_service.PostInput:
-    when = form.published_at.data
+def _post_input(form: PostForm, post: Post | None) -> post_service.PostInput:
+    when = form.published_at.data.replace(tzinfo=UTC) if form.published_at.data else None
+    # the field shows whole minutes: left as shown, it keeps the exact original time
+    original = post.published_at if post is not None else None
+    if original is not None and when == original.replace(second=0, microsecond=0):
+        when = original
     return post_service.PostInput(
         title=form.title.data or "",
         slug=form.slug.data or "",
         body=form.body.data or "",
         status=PostStatus(form.status.data),
-        published_at=when.replace(tzinfo=UTC) if when else None,
+        published_at=when,
         category_id=form.category_id.data or None,
         tags=split_tags(form.tags.data or ""),
         allow_comments=bool(form.allow_comments.data),
@@ -95,7 +100,7 @@ def _post_input(form: PostForm) -> post_service.PostInput:
 def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
     try:
         saved = post_service.save_post(
-            _post_input(form), author=current_user._get_current_object(), post=post
+            _post_input(form, post), author=current_user._get_current_object(), post=post
         )
     except (post_service.PostError, TaxonomyError) as exc:
         db.session.rollback()

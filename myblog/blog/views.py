@@ -30,7 +30,8 @@ from myblog.services.redirects import is_safe_next
 def page_arg() -> int:
     """The ?page= number: a positive integer, else 404 (never a 500)."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+    # isdigit() alone also accepts "²", which int() rejects
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
         abort(404)
     return int(raw)
 

@@ -48,7 +48,9 @@ class Category(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(60), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
 
-    posts: WriteOnlyMapped[Post] = relationship(back_populates="category")
+    # write-only collections cannot be loaded to null out or unlink rows on delete: the
+    # foreign keys' ON DELETE (SET NULL here, CASCADE on post_tags) do that in the database
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="category", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<Category {self.id} {self.slug!r}>"
@@ -61,7 +63,9 @@ class Tag(db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(String(60), unique=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, index=True)
 
-    posts: WriteOnlyMapped[Post] = relationship(secondary=post_tags, back_populates="tags")
+    posts: WriteOnlyMapped[Post] = relationship(
+        secondary=post_tags, back_populates="tags", passive_deletes=True
+    )
 
     def __repr__(self) -> str:
         return f"<Tag {self.id} {self.slug!r}>"

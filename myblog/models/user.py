@@ -42,8 +42,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     profile: Mapped[Profile] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="joined", innerjoin=False
     )
-    # one-to-many, unbounded: write-only so nobody loads every post by accident
-    posts: WriteOnlyMapped[Post] = relationship(back_populates="author")
+    # one-to-many, unbounded: write-only so nobody loads every post by accident; a write-only
+    # collection cannot be loaded on delete either, so posts.author_id's ON DELETE CASCADE does it
+    posts: WriteOnlyMapped[Post] = relationship(back_populates="author", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r} {self.role.value}>"

@@ -15,7 +15,7 @@ from myblog.models import Category, Post, PostStatus, Tag, User
 from myblog.models._types import utcnow
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.taxonomy import get_or_create_tags
+from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
 MAX_BODY = 500_000
 
@@ -73,8 +73,13 @@ def save_post(
     title = data.title.strip()
     if not title:
         raise PostError("A post needs a title.")
-    with db.session.no_autoflush:
-        post = _apply(data, title=title, author=author, post=post, now=now)
+    try:
+        with db.session.no_autoflush:
+            post = _apply(data, title=title, author=author, post=post, now=now)
+    except (PostError, TaxonomyError):
+        # a half-built post (or its new tags) must not ride along on the caller's next commit
+        db.session.rollback()
+        raise
     db.session.commit()
     return post
 
