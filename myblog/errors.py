@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -28,6 +28,13 @@ def wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes["text/html"]
 
 
+def _size(n: int) -> str:
+    for unit, size in (("MB", 1_048_576), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
 def error_response(error: HTTPException) -> tuple[Response | str, int]:
     """Render an HTTP error the way the client wants it."""
     code = error.code or 500
@@ -40,7 +47,7 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
     elif code in (400, 413, 429) and custom:
         message = str(error.description)
     elif code == 413 and limit:
-        message = f"The upload is too large: the limit is {limit / 1_048_576:.1f} MB."
+        message = f"The upload is too large: the limit is {_size(limit)}."
     if wants_json():
         response = jsonify(error={"code": code, "name": error.name, "message": message})
         return response, code
@@ -48,16 +55,15 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
     return render_template(template, code=code, name=error.name, message=message), code
 
 
-def _handle_http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+def _handle_http(error: HTTPException) -> Response | HTTPException:
     if error.code is not None and error.code < 400:
         return error  # redirects raised as exceptions (e.g. by routing) pass through
-    headers = error.get_headers()
-    body, code = error_response(error)
-    if isinstance(body, Response):
-        for name, value in headers:
-            if name.lower() not in ("content-type", "content-length"):
-                body.headers[name] = value
-    return body, code
+    response = make_response(*error_response(error))
+    # HTML pages too keep the error's own headers (Allow on a 405, WWW-Authenticate on a 401)
+    for name, value in error.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
 
 
 def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int]:

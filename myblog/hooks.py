@@ -94,7 +94,7 @@ def _postgres_utc(dbapi_connection: Any, connection_record: Any) -> None:
 def _load_user(user_id: str) -> Any:
     from myblog.models import User
 
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()):
         return None
     return db.session.get(User, int(user_id))
 

@@ -58,7 +58,7 @@ def _post_json(post: Post) -> dict[str, object]:
 def list_posts() -> ResponseReturnValue:
     """Published posts, newest first, paginated with ?page=N."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 0 < int(raw) < 10**9:
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) > 0):
         abort(400, description="page must be a positive integer.")
     per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
     pagination = post_service.public_posts(page=int(raw), per_page=per_page)

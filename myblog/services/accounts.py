@@ -53,10 +53,9 @@ def setup_blog(*, title: str, username: str, email: str, password: str) -> User:
     if owner_exists():
         raise AccountError("This blog has already been set up.")
     owner = create_user(username=username, email=email, password=password, role=Role.OWNER)
-    about = f"# About {title}\n\nThis blog is written by {username}."
-    db.session.add(
-        Site(title=title.strip(), tagline="", about=about, about_html=render_markdown(about))
-    )
+    title = title.strip()
+    about = f"# About {title}\n\nThis blog is written by {owner.username}."
+    db.session.add(Site(title=title, tagline="", about=about, about_html=render_markdown(about)))
     db.session.commit()
     forget_site()
     return owner

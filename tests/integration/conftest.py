@@ -1,0 +1,98 @@
+"""PostgreSQL fixtures: a fresh, uniquely named database per test on MYBLOG_TEST_POSTGRES_URL.
+
+Test modules import helpers with `from conftest import …`. Every conftest.py outside a package
+is the module "conftest", so once this one is loaded that name means this module for the rest
+of the run; the module `__getattr__` below hands out the root tests/conftest.py's helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from flask import Flask
+
+POSTGRES_URL = os.environ.get(
+    "MYBLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+_ROOT_CONFTEST = str(Path(__file__).resolve().parent.parent / "conftest.py")
+_root: ModuleType | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # called for this conftest as soon as it is registered, before its test modules are imported
+    global _root
+    _root = config.pluginmanager.get_plugin(_ROOT_CONFTEST)
+
+
+def __getattr__(name: str) -> Any:
+    if _root is None or name.startswith("__") or not hasattr(_root, name):
+        raise AttributeError(name)
+    return getattr(_root, name)
+
+
+def _database_url(database: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _admin_connection() -> Any:
+    """An autocommit psycopg connection to the server's maintenance database."""
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        assert _root is not None
+        _root.need_service("PostgreSQL", False, f"{POSTGRES_URL}: {exc}".strip())
+        raise  # need_service has already skipped or failed the test
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A SQLAlchemy URL (psycopg 3 driver) of a new empty database, dropped after the test."""
+    from psycopg import sql
+
+    name = f"myblog_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _database_url(name)
+    finally:
+        with _admin_connection() as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+def make_pg_app(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps (testing config) on the test's PostgreSQL database; no schema is created."""
+    from myblog import create_app
+    from myblog.extensions import db
+
+    apps: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        settings = {
+            "SQLALCHEMY_DATABASE_URI": pg_url,
+            "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
+            "MYBLOG_LOGIN_LIMIT": "1000 per minute",
+            **overrides,
+        }
+        app = create_app("testing", settings)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -1,0 +1,183 @@
+"""Accounts service: creating users, first-run setup, checking credentials."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import OWNER_PASSWORD
+from sqlalchemy import func, select
+
+from myblog.extensions import db
+from myblog.models import Role, Site, User
+from myblog.services.accounts import (
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    authenticate,
+    create_user,
+    owner_exists,
+    setup_blog,
+)
+from myblog.services.site import get_site
+
+
+def new_user(username: str = "alice", email: str | None = None, **kwargs) -> User:
+    user = create_user(
+        username=username,
+        email=email or f"{username}@example.com",
+        password=kwargs.pop("password", "long-enough-pw"),
+        **kwargs,
+    )
+    db.session.commit()
+    return user
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0
+
+
+# --- create_user ------------------------------------------------------------------------------
+
+
+def test_create_user_hashes_the_password(ctx):
+    user = new_user(password="s3cret-password")
+    assert user.password_hash != "s3cret-password"
+    assert "s3cret-password" not in user.password_hash
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("s3cret-password")
+    assert not user.check_password("s3cret-passwor")
+
+
+def test_same_password_gives_different_hashes(ctx):
+    a = new_user("alice", password="same-password")
+    b = new_user("bobby", password="same-password")
+    assert a.password_hash != b.password_hash  # salted
+
+
+def test_create_user_defaults_and_profile(ctx):
+    user = new_user("  alice  ", email="  Alice@Example.COM ", display_name="Alice L.")
+    assert user.username == "alice"
+    assert user.email == "alice@example.com"
+    assert user.role is Role.AUTHOR
+    assert user.active is True
+    assert user.display_name == "Alice L."
+    assert new_user("bobby").display_name == "bobby"
+
+
+def test_create_user_does_not_commit(ctx):
+    before = user_count()
+    create_user(username="alice", email="a@example.com", password="long-enough-pw")
+    db.session.rollback()
+    assert user_count() == before
+
+
+@pytest.mark.parametrize(
+    ("username", "email"),
+    [
+        ("alice", "other@example.com"),
+        ("ALICE", "other@example.com"),
+        ("Alice", "other@example.com"),
+        ("someone", "alice@example.com"),
+        ("someone", "ALICE@Example.com"),
+        ("someone", " alice@example.com "),
+    ],
+)
+def test_duplicate_username_or_email_is_refused_case_insensitively(ctx, username, email):
+    new_user("alice")
+    before = user_count()
+    with pytest.raises(AccountError, match="already in use"):
+        create_user(username=username, email=email, password="long-enough-pw")
+    db.session.rollback()
+    assert user_count() == before
+
+
+def test_owner_username_is_taken_too(ctx):
+    with pytest.raises(AccountError):
+        create_user(username="Owner", email="new@example.com", password="long-enough-pw")
+
+
+@pytest.mark.parametrize("password", ["", "short", "x" * (MIN_PASSWORD_LENGTH - 1)])
+def test_short_password_is_refused(ctx, password):
+    with pytest.raises(AccountError, match=f"at least {MIN_PASSWORD_LENGTH} characters"):
+        create_user(username="alice", email="alice@example.com", password=password)
+    db.session.rollback()
+    assert db.session.scalar(select(User).where(User.username == "alice")) is None
+
+
+def test_password_of_exactly_the_minimum_length_is_accepted(ctx):
+    user = new_user(password="x" * MIN_PASSWORD_LENGTH)
+    assert user.id is not None
+
+
+# --- setup_blog -------------------------------------------------------------------------------
+
+
+def test_setup_blog_creates_the_owner_and_the_site(make_app):
+    app = make_app(setup=False)
+    with app.app_context():
+        assert not owner_exists()
+        assert get_site() is None
+        owner = setup_blog(
+            title=" My Blog ", username=" ann ", email="ann@example.com", password="ann-password"
+        )
+        assert owner.role is Role.OWNER and owner.is_admin
+        assert owner_exists()
+        site = db.session.scalars(select(Site)).one()
+        assert site.title == "My Blog"
+        assert ">About My Blog</h1>" in site.about_html
+        assert "This blog is written by ann." in site.about_html
+        assert owner.username == "ann"
+        info = get_site()
+        assert info is not None and info.title == "My Blog"
+
+
+def test_setup_blog_twice_is_refused(ctx):
+    assert owner_exists()
+    with pytest.raises(AccountError, match="already been set up"):
+        setup_blog(title="Again", username="eve", email="eve@example.com", password="eve-password")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Site.id))) == 1
+    assert db.session.scalar(select(User).where(User.username == "eve")) is None
+
+
+def test_failed_setup_leaves_nothing_behind(make_app):
+    app = make_app(setup=False)
+    with app.app_context():
+        with pytest.raises(AccountError):
+            setup_blog(title="T", username="ann", email="ann@example.com", password="short")
+        db.session.rollback()
+        assert not owner_exists()
+        assert db.session.scalar(select(func.count(Site.id))) == 0
+
+
+# --- authenticate -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "login", ["owner", "OWNER", " owner ", "owner@example.com", "OWNER@example.COM"]
+)
+def test_authenticate_by_username_or_email(ctx, login):
+    user = authenticate(login=login, password=OWNER_PASSWORD)
+    assert user is not None and user.username == "owner"
+
+
+@pytest.mark.parametrize(
+    ("login", "password"),
+    [
+        ("owner", "wrong-password"),
+        ("owner", OWNER_PASSWORD.upper()),
+        ("owner", OWNER_PASSWORD + " "),
+        ("owner", ""),
+        ("nobody", OWNER_PASSWORD),
+        ("", OWNER_PASSWORD),
+    ],
+)
+def test_authenticate_refuses_wrong_credentials(ctx, login, password):
+    assert authenticate(login=login, password=password) is None
+
+
+def test_authenticate_refuses_an_inactive_user(ctx):
+    user = new_user("alice", password="alice-password")
+    assert authenticate(login="alice", password="alice-password") is not None
+    user.active = False
+    db.session.commit()
+    assert authenticate(login="alice", password="alice-password") is None
+    assert authenticate(login="alice@example.com", password="alice-password") is None

@@ -1,0 +1,61 @@
+"""Public pages run a fixed, small number of SQL statements however many posts there are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from myblog.extensions import db
+from myblog.models import Category, Post
+
+MAX_STATEMENTS = 5
+START = datetime(2024, 6, 28, 12, tzinfo=UTC)  # every post falls in June 2024
+
+
+def statements_for(client, count_queries, path: str) -> list[str]:
+    # the first request may fill caches (site settings): only the second one is counted
+    assert client.get(path).status_code == 200, path
+    with count_queries() as counter:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return counter.statements
+
+
+def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
+    app, client, factory, count_queries
+):
+    factory.category("Python")
+    with app.app_context():
+        python = db.session.scalars(select(Category.id).where(Category.slug == "python")).one()
+    tags = ["flask", "sql", "web"]
+    ids = factory.posts(10, category_id=python, tags=tags, start=START)
+    with app.app_context():
+        slug = db.session.get(Post, ids[4]).slug  # a post with neighbours on both sides
+    pages = {
+        "home": "/",
+        "post": f"/post/{slug}",
+        "category": "/category/python",
+        "tag": "/tag/flask",
+        "author": "/author/owner",
+        "month": "/archive/2024/6",
+        "archive": "/archive",
+    }
+
+    small = {name: statements_for(client, count_queries, path) for name, path in pages.items()}
+    factory.posts(990, category_id=python, tags=tags, start=START)
+    large = {name: statements_for(client, count_queries, path) for name, path in pages.items()}
+
+    for name in pages:
+        assert len(large[name]) == len(small[name]), (name, small[name], large[name])
+        assert 1 <= len(large[name]) <= MAX_STATEMENTS, (name, large[name])
+
+
+def test_listing_shows_a_full_page_of_posts_with_1000_posts(app, client, factory, count_queries):
+    factory.posts(1000, tags=["flask", "sql"])
+    statements = statements_for(client, count_queries, "/?page=50")
+    html = client.get("/?page=50").get_data(as_text=True)
+    assert html.count('class="post-card') == 10
+    assert html.count('href="/tag/sql"') == 10
+    assert len(statements) <= MAX_STATEMENTS
+    assert client.get("/?page=101").status_code == 404
