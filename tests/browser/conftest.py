@@ -1,9 +1,4 @@
-"""Browser fixtures: the app served on a loopback port, Debian's Chromium driven by Playwright.
-
-Test modules import helpers with `from conftest import …`. Every conftest.py outside a package
-is the module "conftest", so once this one is loaded that name means this module for the rest
-of the run; the module `__getattr__` below hands out the root tests/conftest.py's helpers.
-"""
+"""Browser fixtures: the app served on a loopback port, Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -12,10 +7,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from support import need_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,8 +24,6 @@ CHROMIUM_ARGS = [
 ]
 # Playwright's default of 30 s hides hangs; every step here is local and quick.
 TIMEOUT_MS = 5_000
-BLOG_TITLE = "Notes from the Browser"
-OWNER = {"username": "alice", "email": "alice@example.com", "password": "s3cret-browser-pass"}
 
 # Chromium reports CSP violations on the console too, but a listener installed before any page
 # script runs makes each one an explicit console error whatever the browser version logs.
@@ -40,21 +33,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} blocked ${blocked}`);
 });
 """
-
-_ROOT_CONFTEST = str(Path(__file__).resolve().parent.parent / "conftest.py")
-_root: ModuleType | None = None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # called for this conftest as soon as it is registered, before its test modules are imported
-    global _root
-    _root = config.pluginmanager.get_plugin(_ROOT_CONFTEST)
-
-
-def __getattr__(name: str) -> Any:
-    if _root is None or name.startswith("__") or not hasattr(_root, name):
-        raise AttributeError(name)
-    return getattr(_root, name)
 
 
 @pytest.fixture
@@ -92,9 +70,8 @@ def live_server(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the session (skipped, or failed in CI, if missing)."""
-    assert _root is not None
     if not CHROMIUM.exists():
-        _root.need_service("Chromium", False, f"{CHROMIUM} is not installed")
+        need_service("Chromium", False, f"{CHROMIUM} is not installed")
     from playwright.sync_api import Error, sync_playwright
 
     playwright = sync_playwright().start()
@@ -104,7 +81,7 @@ def browser() -> Iterator[Any]:
         )
     except Error as exc:
         playwright.stop()
-        _root.need_service("Chromium", False, f"Playwright cannot launch {CHROMIUM}: {exc}")
+        need_service("Chromium", False, f"Playwright cannot launch {CHROMIUM}: {exc}")
         raise  # need_service has already skipped or failed
     try:
         yield chromium
@@ -157,19 +134,3 @@ def page(browser: Any, console: ConsoleLog) -> Iterator[Any]:
         yield page
     finally:
         context.close()
-
-
-def set_up_blog(page: Any, base_url: str) -> None:
-    """Go through the first-run page as a new owner would; ends logged in, in the editor."""
-    from playwright.sync_api import expect
-
-    page.goto(base_url + "/")
-    expect(page).to_have_url(re.compile(r"/auth/setup$"))
-    page.get_by_label("Blog title").fill(BLOG_TITLE)
-    page.get_by_label("Username").fill(OWNER["username"])
-    page.get_by_label("Email").fill(OWNER["email"])
-    page.get_by_label("Password", exact=True).fill(OWNER["password"])
-    page.get_by_label("Repeat password").fill(OWNER["password"])
-    page.get_by_role("button", name="Create my blog").click()
-    expect(page).to_have_url(re.compile(r"/admin/posts/new$"))
-    expect(page.get_by_role("heading", name="New post")).to_be_visible()

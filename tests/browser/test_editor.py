@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import set_up_blog
+from browser_flows import set_up_blog
 from PIL import Image
 from playwright.sync_api import expect
 

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import BLOG_TITLE, OWNER, set_up_blog
+from browser_flows import BLOG_TITLE, OWNER, set_up_blog
 from playwright.sync_api import expect
 
 POST_TITLE = "Tables and code, from the browser"

@@ -1,9 +1,4 @@
-"""PostgreSQL fixtures: a fresh, uniquely named database per test on MYBLOG_TEST_POSTGRES_URL.
-
-Test modules import helpers with `from conftest import …`. Every conftest.py outside a package
-is the module "conftest", so once this one is loaded that name means this module for the rest
-of the run; the module `__getattr__` below hands out the root tests/conftest.py's helpers.
-"""
+"""PostgreSQL fixtures: a fresh, uniquely named database per test on MYBLOG_TEST_POSTGRES_URL."""
 
 from __future__ import annotations
 
@@ -11,29 +6,15 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from flask import Flask
+from support import need_service
 
 POSTGRES_URL = os.environ.get(
     "MYBLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-_ROOT_CONFTEST = str(Path(__file__).resolve().parent.parent / "conftest.py")
-_root: ModuleType | None = None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # called for this conftest as soon as it is registered, before its test modules are imported
-    global _root
-    _root = config.pluginmanager.get_plugin(_ROOT_CONFTEST)
-
-
-def __getattr__(name: str) -> Any:
-    if _root is None or name.startswith("__") or not hasattr(_root, name):
-        raise AttributeError(name)
-    return getattr(_root, name)
 
 
 def _database_url(database: str) -> str:
@@ -50,8 +31,7 @@ def _admin_connection() -> Any:
     try:
         return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        assert _root is not None
-        _root.need_service("PostgreSQL", False, f"{POSTGRES_URL}: {exc}".strip())
+        need_service("PostgreSQL", False, f"{POSTGRES_URL}: {exc}".strip())
         raise  # need_service has already skipped or failed the test
 
 

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from conftest import OWNER_PASSWORD, Factory, login, post_form
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event, select
+from support import OWNER_PASSWORD, Factory, login, post_form
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, User

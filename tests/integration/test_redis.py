@@ -4,7 +4,7 @@ import os
 import uuid
 
 import pytest
-from conftest import need_service, post_form
+from support import need_service, post_form
 
 REDIS_URL = os.environ.get("MYBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -6,13 +6,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import csrf_from, login, post_form
 from sqlalchemy import func, select
+from support import Factory, csrf_from, login, post_form
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role
 from myblog.models._types import utcnow
-from myblog.services.taxonomy import create_category
 
 FORM_TIME = "%Y-%m-%dT%H:%M"
 _COUNT = re.compile(r'display-6">(\d+)</div><div class="text-body-secondary">(\w+)<')
@@ -128,8 +127,7 @@ def test_admin_listing_query_count_does_not_grow_with_posts(owner_client, factor
 
 
 def factory_category(app, name: str) -> int:
-    with app.app_context():
-        return create_category(name).id
+    return Factory(app).category(name)
 
 
 # -- the editor: creating posts --------------------------------------------------------------

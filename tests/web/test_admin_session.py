@@ -1,6 +1,6 @@
 """The post list remembers its status filter in the signed session cookie."""
 
-from conftest import login
+from support import login
 
 from myblog.models import PostStatus
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, login, post_form
 from sqlalchemy import func, select
+from support import csrf_from, login, post_form
 
 from myblog.extensions import db
 from myblog.models import Category, Post, Tag, post_tags

@@ -1,7 +1,7 @@
 """The owner adds authors; authors cannot manage users; roles shape what each one sees."""
 
-from conftest import login, post_form
 from sqlalchemy import select
+from support import login, post_form
 
 from myblog.extensions import db
 from myblog.models import Role, User

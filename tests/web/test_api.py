@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_from, login
+from support import csrf_from, login
 
 from myblog.models import PostStatus
 from myblog.services.posts import MAX_BODY

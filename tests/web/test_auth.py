@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import OWNER_PASSWORD, csrf_from, login, post_form
 from sqlalchemy import select
+from support import OWNER_PASSWORD, csrf_from, login, post_form
 
 from myblog import create_app
 from myblog.extensions import db

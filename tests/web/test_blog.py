@@ -7,11 +7,10 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import csrf_from, login
-from sqlalchemy import select
+from support import csrf_from, login
 
 from myblog.extensions import db
-from myblog.models import Category, Post, PostStatus, Role
+from myblog.models import Post, PostStatus, Role
 from myblog.models._types import utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -23,10 +22,7 @@ def slugs_of(app, ids: list[int]) -> list[str]:
 
 
 def category_id(app, factory, name: str) -> int:
-    # factory.category() hands back an expired, detached row: look the id up afresh
-    factory.category(name)
-    with app.app_context():
-        return db.session.scalars(select(Category.id).where(Category.name == name)).one()
+    return factory.category(name)
 
 
 def set_title(app, post_id: int, title: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OWNER_PASSWORD, csrf_from, login
+from support import OWNER_PASSWORD, csrf_from, login
 
 SECRET_DETAIL = "db password is hunter2"
 

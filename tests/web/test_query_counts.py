@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from myblog.extensions import db
-from myblog.models import Category, Post
+from myblog.models import Post
 
 MAX_STATEMENTS = 5
 START = datetime(2024, 6, 28, 12, tzinfo=UTC)  # every post falls in June 2024
@@ -25,9 +23,7 @@ def statements_for(client, count_queries, path: str) -> list[str]:
 def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
     app, client, factory, count_queries
 ):
-    factory.category("Python")
-    with app.app_context():
-        python = db.session.scalars(select(Category.id).where(Category.slug == "python")).one()
+    python = factory.category("Python")
     tags = ["flask", "sql", "web"]
     ids = factory.posts(10, category_id=python, tags=tags, start=START)
     with app.app_context():

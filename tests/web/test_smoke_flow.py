@@ -1,6 +1,6 @@
 """The owner's whole path through the test client: setup, login, write, publish, read."""
 
-from conftest import OWNER_PASSWORD, csrf_from, login, post_form
+from support import OWNER_PASSWORD, csrf_from, login, post_form
 
 
 def test_first_run_redirects_everything_to_setup_until_done(make_app):

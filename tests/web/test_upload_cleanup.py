@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from conftest import csrf_from, login
 from PIL import Image
+from support import csrf_from, login
 
 from myblog.extensions import db
 

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import csrf_from, login
 from PIL import Image
 from sqlalchemy import select
+from support import csrf_from, login
 
 from myblog.extensions import db
 from myblog.models import Upload

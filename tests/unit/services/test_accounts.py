@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OWNER_PASSWORD
 from sqlalchemy import func, select
+from support import OWNER_PASSWORD
 
 from myblog.extensions import db
 from myblog.models import Role, Site, User
