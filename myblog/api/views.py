@@ -61,10 +61,17 @@ def list_posts() -> ResponseReturnValue:
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) > 0):
         abort(400, description="page must be a positive integer.")
     per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
-    pagination = post_service.public_posts(page=int(raw), per_page=per_page)
+    try:
+        page = post_service.public_posts(page=int(raw), per_page=per_page)
+    except post_service.PageNotFound:
+        abort(404)
     return jsonify(
-        posts=[_post_json(p) for p in pagination.items],
-        page=pagination.page,
-        pages=pagination.pages,
-        total=pagination.total,
+        posts=[_post_json(p) for p in page.items],
+        page=page.page,
+        next=url_for("api.list_posts", page=page.next_num, _external=True)
+        if page.has_next
+        else None,
+        prev=url_for("api.list_posts", page=page.prev_num, _external=True)
+        if page.has_prev
+        else None,
     )

@@ -19,8 +19,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from myblog.blog import bp
+from myblog.errors import error_response
 from myblog.extensions import db
 from myblog.models import Category, Tag, User
 from myblog.services import posts as post_service
@@ -43,6 +45,12 @@ def per_page() -> int:
 @bp.app_template_filter("month_name")
 def month_name(month: int) -> str:
     return datetime(2000, month, 1).strftime("%B")
+
+
+@bp.errorhandler(post_service.PageNotFound)
+def page_not_found(error: post_service.PageNotFound) -> ResponseReturnValue:
+    # a ?page= past the end of any public listing
+    return error_response(NotFound())
 
 
 @bp.context_processor

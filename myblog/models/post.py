@@ -74,10 +74,12 @@ class Tag(db.Model):  # type: ignore[name-defined]
 class Post(db.Model):  # type: ignore[name-defined]
     __tablename__ = "posts"
     __table_args__ = (
-        # the public listing: WHERE status IN (...) AND published_at <= now ORDER BY published_at
-        Index("ix_posts_status_published_at", "status", "published_at"),
-        Index("ix_posts_category_published", "category_id", "published_at"),
-        Index("ix_posts_author_published", "author_id", "published_at"),
+        # Listings read "newest first" straight off these indexes and stop after one page;
+        # the trailing id matches the ORDER BY tiebreak, so nothing is sorted per request.
+        Index("ix_posts_published_at_id", "published_at", "id"),
+        Index("ix_posts_category_published", "category_id", "published_at", "id"),
+        Index("ix_posts_author_published", "author_id", "published_at", "id"),
+        Index("ix_posts_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +97,7 @@ class Post(db.Model):  # type: ignore[name-defined]
         ),
         default=PostStatus.DRAFT,
     )
-    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     allow_comments: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -20,6 +20,32 @@ from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 MAX_BODY = 500_000
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing; knows its neighbours without counting every row."""
+
+    items: list[Post]
+    page: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+class PageNotFound(LookupError):
+    """The requested page is past the end of the listing."""
+
+
 class PostError(ValueError):
     """A user-facing reason why a post could not be saved."""
 
@@ -151,7 +177,18 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
 # -- reading -------------------------------------------------------------------------------
 
 
-def _listing(now: datetime) -> Select[tuple[Post]]:
+def _page(query: Select[Post], page: int, per_page: int) -> Page:
+    # one row more than a page tells whether another page follows; a COUNT(*) over every
+    # readable post would make each request slower as the blog grows
+    rows: list[Post] = list(
+        db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).unique()
+    )
+    if not rows and page > 1:
+        raise PageNotFound(page)
+    return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
+
+
+def _listing(now: datetime) -> Select[Post]:
     return (
         select(Post)
         .where(Post.visible_clause(now))
@@ -174,7 +211,7 @@ def public_posts(
     category: Category | None = None,
     tag: Tag | None = None,
     author: User | None = None,
-) -> Pagination:
+) -> Page:
     """One page of the posts the public may read, newest first, optionally filtered."""
     query = _listing(now or utcnow())
     if category is not None:
@@ -183,17 +220,17 @@ def public_posts(
         query = query.where(Post.author_id == author.id)
     if tag is not None:
         query = query.where(Post.tags.contains(tag))
-    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+    return _page(query, page, per_page)
 
 
 def posts_in_month(
     *, year: int, month: int, page: int, per_page: int, now: datetime | None = None
-) -> Pagination:
+) -> Page:
     """One page of the readable posts published in the given month."""
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     query = _listing(now or utcnow()).where(Post.published_at >= start, Post.published_at < end)
-    return db.paginate(query, page=page, per_page=per_page, error_out=True, count=True)
+    return _page(query, page, per_page)
 
 
 def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:

@@ -11,6 +11,7 @@ from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role, User
 from myblog.services.accounts import create_user
 from myblog.services.posts import (
+    PageNotFound,
     PostError,
     PostInput,
     archive_months,
@@ -155,8 +156,8 @@ def test_scheduling_in_the_future_hides_the_post_until_then(ctx):
     assert post.published_at == NOW + HOUR
     assert not post.is_visible(NOW)
     assert post.is_visible(NOW + HOUR)
-    assert public_posts(page=1, per_page=10, now=NOW).total == 0
-    assert public_posts(page=1, per_page=10, now=NOW + HOUR).total == 1
+    assert public_posts(page=1, per_page=10, now=NOW).items == []
+    assert [p.id for p in public_posts(page=1, per_page=10, now=NOW + HOUR).items] == [post.id]
 
 
 def test_scheduling_in_the_past_publishes(ctx):
@@ -255,9 +256,13 @@ def test_public_posts_lists_readable_posts_newest_first(ctx):
     write("Draft")
     write("Future", status=PostStatus.SCHEDULED, published_at=NOW + HOUR)
     page = public_posts(page=1, per_page=2, now=NOW)
-    assert page.total == 3 and page.pages == 2
+    assert (page.has_prev, page.has_next, page.next_num) == (False, True, 2)
     assert [post.title for post in page.items] == ["First", "Second"]
-    assert [post.title for post in public_posts(page=2, per_page=2, now=NOW).items] == ["Third"]
+    last = public_posts(page=2, per_page=2, now=NOW)
+    assert [post.title for post in last.items] == ["Third"]
+    assert (last.has_prev, last.prev_num, last.has_next) == (True, 1, False)
+    with pytest.raises(PageNotFound):
+        public_posts(page=3, per_page=2, now=NOW)
 
 
 def test_public_posts_filter_by_category_tag_and_author(ctx):
@@ -300,7 +305,7 @@ def test_posts_in_month_includes_the_last_minute_and_not_the_next_first(
 def test_posts_in_month_hides_unreadable_posts(ctx):
     write("Draft")
     write("Future", status=PostStatus.SCHEDULED, published_at=NOW + HOUR)
-    assert posts_in_month(year=NOW.year, month=NOW.month, page=1, per_page=10, now=NOW).total == 0
+    assert posts_in_month(year=NOW.year, month=NOW.month, page=1, per_page=10, now=NOW).items == []
 
 
 def test_archive_months_counts_readable_posts_per_month_newest_first(ctx):
