@@ -8,11 +8,16 @@ from typing import Any
 from flask import Flask
 
 
-def create_app(config: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the application: config, extensions, blueprints, hooks, errors, CLI."""
-    from myblog import cli, errors, hooks
+def create_app(
+    config: str | None = None, overrides: dict[str, Any] | None = None, *, cli: bool = True
+) -> Flask:
+    """Build the application: config, extensions, blueprints, hooks, errors, CLI.
+
+    `cli=False` leaves out the commands and Flask-Migrate, for WSGI servers (see myblog.wsgi).
+    """
+    from myblog import commands, errors, hooks
     from myblog.config import config_class
-    from myblog.extensions import cache, csrf, db, limiter, login_manager, migrate
+    from myblog.extensions import cache, csrf, db, init_migrations, limiter, login_manager
 
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -20,9 +25,6 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
     app.config.from_mapping(overrides or {})
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(Path(__file__).parent.parent / "migrations"), render_as_batch=True
-    )
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -40,7 +42,9 @@ def create_app(config: str | None = None, overrides: dict[str, Any] | None = Non
 
     hooks.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
+    if cli:
+        init_migrations(app)
+        commands.init_app(app)
     if app.config["MYBLOG_AUTO_MIGRATE"]:
-        cli.upgrade_database(app)
+        commands.upgrade_database(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, redirect, request, url_for
 from sqlalchemy import event
@@ -63,6 +64,32 @@ def _template_globals() -> dict[str, Any]:
     return {"site": g.get("site"), "theme": theme if theme in THEMES else "light"}
 
 
+_SLUG_MARKER = "__myblog_slug__"
+_ROUTE_ARGS = {
+    "blog.show_post": "slug",
+    "blog.show_category": "slug",
+    "blog.show_tag": "slug",
+    "blog.show_author": "username",
+}
+
+
+def slug_url(endpoint: str, value: str) -> str:
+    """url_for for the one-argument public routes, at a fraction of its cost.
+
+    Listing pages link every post, author, category and tag: dozens of url_for calls per page.
+    The URL around the value is built once per request (so SCRIPT_NAME and the rules still
+    decide it) and the value is quoted as werkzeug's string converter quotes it.
+    """
+    parts: dict[str, tuple[str, str]] = g.setdefault("_slug_url_parts", {})
+    around = parts.get(endpoint)
+    if around is None:
+        values: dict[str, Any] = {_ROUTE_ARGS[endpoint]: _SLUG_MARKER}
+        url = url_for(endpoint, **values)
+        before, _, after = url.partition(_SLUG_MARKER)
+        around = parts[endpoint] = (before, after)
+    return around[0] + quote(value, safe="!$&'()*+,/:;=@") + around[1]
+
+
 def _remove_uncommitted_files(exc: BaseException | None) -> None:
     # Files written for rows that never got committed (the request failed in between).
     for path in g.pop("uncommitted_files", []):
@@ -106,6 +133,7 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_remove_uncommitted_files)
     app.context_processor(_template_globals)
     app.add_template_global(utcnow, "now_utc")
+    app.add_template_global(slug_url)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"

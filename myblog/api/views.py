@@ -7,10 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from myblog.api import bp
-from myblog.models import Post
 from myblog.services import posts as post_service
 from myblog.services.markdown import render_markdown
-from myblog.services.posts import MAX_BODY
+from myblog.services.posts import MAX_BODY, PostCard
 
 
 @bp.before_request
@@ -40,7 +39,7 @@ def preview() -> ResponseReturnValue:
     return jsonify(html=render_markdown(text))
 
 
-def _post_json(post: Post) -> dict[str, object]:
+def _post_json(post: PostCard) -> dict[str, object]:
     return {
         "id": post.id,
         "title": post.title,

@@ -127,7 +127,7 @@ class Post(db.Model):  # type: ignore[name-defined]
         )
 
     @classmethod
-    def visible_clause(cls, now: datetime) -> ColumnElement[bool]:
+    def visible_clause(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
         """SQL condition matching the posts the public may read at time `now`."""
         return and_(
             cls.status.in_([PostStatus.PUBLISHED, PostStatus.SCHEDULED]),

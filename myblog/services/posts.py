@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select, true
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from myblog.extensions import db
-from myblog.models import Category, Post, PostStatus, Tag, User
-from myblog.models._types import utcnow
+from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_tags
+from myblog.models._types import UTCDateTime, utcnow
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
@@ -24,7 +26,7 @@ MAX_BODY = 500_000
 class Page:
     """One page of a listing; knows its neighbours without counting every row."""
 
-    items: list[Post]
+    items: list[PostCard]
     page: int
     per_page: int
     has_next: bool
@@ -177,30 +179,129 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
 # -- reading -------------------------------------------------------------------------------
 
 
-def _page(query: Select[Post], page: int, per_page: int) -> Page:
-    # one row more than a page tells whether another page follows; a COUNT(*) over every
-    # readable post would make each request slower as the blog grows
-    rows: list[Post] = list(
-        db.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)).unique()
-    )
-    if not rows and page > 1:
-        raise PageNotFound(page)
-    return Page(items=rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
+@dataclass(frozen=True, slots=True)
+class AuthorRef:
+    username: str
+    display_name: str
 
 
-def _listing(now: datetime) -> Select[Post]:
+@dataclass(frozen=True, slots=True)
+class TermRef:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostCard:
+    """What a listing shows of a post: plain values, no ORM instance behind them."""
+
+    id: int
+    title: str
+    slug: str
+    excerpt: str
+    published_at: datetime
+    updated_at: datetime
+    author: AuthorRef
+    category: TermRef | None
+    tags: list[TermRef]
+
+
+_CARD_COLUMNS = (
+    Post.id,
+    Post.title,
+    Post.slug,
+    Post.excerpt,
+    Post.published_at,
+    Post.updated_at,
+    User.username,
+    Profile.display_name,
+    Category.name,
+    Category.slug,
+)
+
+
+_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "all": lambda: true(),
+    "category": lambda: Post.category_id == bindparam("key"),
+    "author": lambda: Post.author_id == bindparam("key"),
+    "tag": lambda: Post.id.in_(
+        select(post_tags.c.post_id).where(post_tags.c.tag_id == bindparam("key"))
+    ),
+    "month": lambda: and_(
+        Post.published_at >= bindparam("start", type_=UTCDateTime()),
+        Post.published_at < bindparam("end", type_=UTCDateTime()),
+    ),
+}
+
+
+@cache
+def _listing(kind: str) -> Select[*tuple[Any, ...]]:
+    # Built once per kind and reused with bound parameters: listings are the most read pages,
+    # and plain columns spare them building identity-mapped ORM instances.
     return (
-        select(Post)
-        .where(Post.visible_clause(now))
-        .options(
-            defer(Post.body),
-            defer(Post.body_html),
-            joinedload(Post.author),
-            joinedload(Post.category),
-            selectinload(Post.tags),
-        )
+        select(*_CARD_COLUMNS)
+        .join(User, Post.author_id == User.id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(Category, Post.category_id == Category.id)
+        .where(Post.visible_clause(bindparam("now", type_=UTCDateTime())), _FILTERS[kind]())
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
+
+
+@cache
+def _tags_statement() -> Select[int, str, str]:
+    return (
+        select(post_tags.c.post_id, Tag.name, Tag.slug)
+        .join(Tag, Tag.id == post_tags.c.tag_id)
+        .where(post_tags.c.post_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Tag.name)
+    )
+
+
+def _tags_of(post_ids: list[int]) -> dict[int, list[TermRef]]:
+    tags: dict[int, list[TermRef]] = {post_id: [] for post_id in post_ids}
+    if post_ids:
+        for post_id, name, slug in db.session.execute(_tags_statement(), {"ids": post_ids}):
+            tags[post_id].append(TermRef(name, slug))
+    return tags
+
+
+def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
+    # one row more than a page tells whether another page follows; a COUNT(*) over every
+    # readable post would make each request slower as the blog grows
+    query = _listing(kind).limit(per_page + 1).offset((page - 1) * per_page)
+    rows = db.session.execute(query, params).all()
+    if not rows and page > 1:
+        raise PageNotFound(page)
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    tags = _tags_of([row[0] for row in rows])
+    cards = [
+        PostCard(
+            id=pid,
+            title=title,
+            slug=slug,
+            excerpt=excerpt,
+            published_at=published_at,
+            updated_at=updated_at,
+            author=AuthorRef(username, display_name or username),
+            category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
+            tags=tags[pid],
+        )
+        for (
+            pid,
+            title,
+            slug,
+            excerpt,
+            published_at,
+            updated_at,
+            username,
+            display_name,
+            cat_name,
+            cat_slug,
+        ) in rows
+    ]
+    return Page(items=cards, page=page, per_page=per_page, has_next=has_next)
 
 
 def public_posts(
@@ -212,15 +313,14 @@ def public_posts(
     tag: Tag | None = None,
     author: User | None = None,
 ) -> Page:
-    """One page of the posts the public may read, newest first, optionally filtered."""
-    query = _listing(now or utcnow())
-    if category is not None:
-        query = query.where(Post.category_id == category.id)
-    if author is not None:
-        query = query.where(Post.author_id == author.id)
-    if tag is not None:
-        query = query.where(Post.tags.contains(tag))
-    return _page(query, page, per_page)
+    """One page of the posts the public may read, newest first, optionally filtered by one of
+    category, tag or author."""
+    params: dict[str, Any] = {"now": now or utcnow()}
+    kind = "all"
+    for name, term in (("category", category), ("tag", tag), ("author", author)):
+        if term is not None:
+            kind, params["key"] = name, term.id
+    return _page(kind, params, page, per_page)
 
 
 def posts_in_month(
@@ -229,8 +329,8 @@ def posts_in_month(
     """One page of the readable posts published in the given month."""
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
-    query = _listing(now or utcnow()).where(Post.published_at >= start, Post.published_at < end)
-    return _page(query, page, per_page)
+    params = {"now": now or utcnow(), "start": start, "end": end}
+    return _page("month", params, page, per_page)
 
 
 def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
