@@ -261,7 +261,8 @@ def _tags_statement() -> Select[int, str, str]:
 def _tags_of(post_ids: list[int]) -> dict[int, list[TermRef]]:
     tags: dict[int, list[TermRef]] = {post_id: [] for post_id in post_ids}
     if post_ids:
-        for post_id, name, slug in db.session.execute(_tags_statement(), {"ids": post_ids}):
+        rows = db.session.connection().execute(_tags_statement(), {"ids": post_ids})
+        for post_id, name, slug in rows:
             tags[post_id].append(TermRef(name, slug))
     return tags
 
@@ -270,7 +271,7 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     # one row more than a page tells whether another page follows; a COUNT(*) over every
     # readable post would make each request slower as the blog grows
     query = _listing(kind).limit(per_page + 1).offset((page - 1) * per_page)
-    rows = db.session.execute(query, params).all()
+    rows = db.session.connection().execute(query, params).all()
     if not rows and page > 1:
         raise PageNotFound(page)
     has_next = len(rows) > per_page
