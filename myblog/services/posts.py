@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true, tuple_
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from myblog.extensions import db
@@ -347,13 +347,18 @@ def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
     return [(int(y), int(m), int(c)) for y, m, c in rows]
 
 
-def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None) -> Post | None:
-    """The post with this slug if the viewer may read it (drafts only for who may edit them)."""
-    post: Post | None = db.session.scalar(
+@cache
+def _post_statement() -> Select[Post]:
+    return (
         select(Post)
-        .where(Post.slug == slug)
+        .where(Post.slug == bindparam("slug"))
         .options(joinedload(Post.author), joinedload(Post.category), selectinload(Post.tags))
     )
+
+
+def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None) -> Post | None:
+    """The post with this slug if the viewer may read it (drafts only for who may edit them)."""
+    post: Post | None = db.session.execute(_post_statement(), {"slug": slug}).scalar()
     if post is None:
         return None
     if post.is_visible(now or utcnow()):
@@ -363,32 +368,38 @@ def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None)
     return None
 
 
-def neighbours(post: Post, now: datetime | None = None) -> tuple[Post | None, Post | None]:
+@dataclass(frozen=True, slots=True)
+class PostLink:
+    """Just what a "previous/next post" link needs."""
+
+    slug: str
+    title: str
+
+
+@cache
+def _neighbour_statement(older: bool) -> Select[str, str]:
+    # (published_at, id) orders posts even when two share a timestamp, and matches the index
+    here = tuple_(bindparam("at", type_=UTCDateTime()), bindparam("id"))
+    position = tuple_(Post.published_at, Post.id)
+    visible = Post.visible_clause(bindparam("now", type_=UTCDateTime()))
+    if older:
+        where, order = position < here, (Post.published_at.desc(), Post.id.desc())
+    else:
+        where, order = position > here, (Post.published_at.asc(), Post.id.asc())
+    return select(Post.slug, Post.title).where(visible, where).order_by(*order).limit(1)
+
+
+def neighbours(post: Post, now: datetime | None = None) -> tuple[PostLink | None, PostLink | None]:
     """The readable posts published just before and just after this one."""
     if post.published_at is None:
         return None, None
-    visible = Post.visible_clause(now or utcnow())
-    cols = (Post.id, Post.slug, Post.title)
-    older = db.session.execute(
-        select(*cols)
-        .where(visible, Post.published_at < post.published_at)
-        .order_by(Post.published_at.desc())
-        .limit(1)
-    ).first()
-    newer = db.session.execute(
-        select(*cols)
-        .where(visible, Post.published_at > post.published_at)
-        .order_by(Post.published_at.asc())
-        .limit(1)
-    ).first()
-    return _light(older), _light(newer)
-
-
-def _light(row: Row[int, str, str] | None) -> Post | None:
-    # a detached Post carrying just what a "previous/next" link needs
-    if row is None:
-        return None
-    return Post(id=row[0], slug=row[1], title=row[2])
+    params = {"at": post.published_at, "id": post.id, "now": now or utcnow()}
+    connection = db.session.connection()
+    found = []
+    for older in (True, False):
+        row = connection.execute(_neighbour_statement(older), params).first()
+        found.append(PostLink(slug=row[0], title=row[1]) if row else None)
+    return found[0], found[1]
 
 
 # -- the admin's list ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from myblog.services.posts import (
     PageNotFound,
     PostError,
     PostInput,
+    PostLink,
     archive_months,
     neighbours,
     posts_in_month,
@@ -242,6 +243,15 @@ def test_neighbours_skip_what_the_public_cannot_read(ctx):
     assert (newer.slug, newer.title) == (newest.slug, "Newest")
     assert neighbours(newest, now=NOW)[1] is None
     assert neighbours(oldest, now=NOW)[0] is None
+
+
+def test_neighbours_walk_posts_that_share_a_timestamp_in_id_order(ctx):
+    first, second, third = (publish_at(NOW - HOUR, title) for title in ("A", "B", "C"))
+    assert [p.title for p in public_posts(page=1, per_page=10, now=NOW).items] == ["C", "B", "A"]
+    older, newer = neighbours(second, now=NOW)
+    assert (older.title, newer.title) == ("A", "C")
+    assert neighbours(first, now=NOW) == (None, PostLink(slug=second.slug, title="B"))
+    assert neighbours(third, now=NOW) == (PostLink(slug=second.slug, title="B"), None)
 
 
 def test_neighbours_of_a_draft_are_none(ctx):
