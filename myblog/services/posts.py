@@ -12,6 +12,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true, tuple_
 from sqlalchemy.orm import defer, joinedload, selectinload
 
+from myblog.extensions import cache as cache_store
 from myblog.extensions import db
 from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_tags
 from myblog.models._types import UTCDateTime, utcnow
@@ -109,6 +110,7 @@ def save_post(
         db.session.rollback()
         raise
     db.session.commit()
+    _listings_changed()
     return post
 
 
@@ -139,6 +141,7 @@ def delete_post(post: Post) -> None:
     """Delete a post for good."""
     db.session.delete(post)
     db.session.commit()
+    _listings_changed()
 
 
 def promote_due_posts(now: datetime | None = None) -> list[Post]:
@@ -153,6 +156,7 @@ def promote_due_posts(now: datetime | None = None) -> list[Post]:
         post.status = PostStatus.PUBLISHED
     if due:
         db.session.commit()
+        _listings_changed()
     return due
 
 
@@ -334,8 +338,19 @@ def posts_in_month(
     return _page("month", params, page, per_page)
 
 
+ARCHIVE_CACHE_KEY = "myblog:archive"
+
+
 def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
-    """(year, month, number of posts) for every month with readable posts, newest first."""
+    """(year, month, number of posts) for every month with readable posts, newest first.
+
+    Counting every post is the one listing whose work grows with the blog, so the current
+    answer is cached (dropped whenever a post is saved, deleted or goes live).
+    """
+    if now is None:
+        cached: list[tuple[int, int, int]] | None = cache_store.get(ARCHIVE_CACHE_KEY)
+        if cached is not None:
+            return cached
     year = func.extract("year", Post.published_at)
     month = func.extract("month", Post.published_at)
     rows = db.session.execute(
@@ -344,7 +359,14 @@ def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
         .group_by(year, month)
         .order_by(year.desc(), month.desc())
     )
-    return [(int(y), int(m), int(c)) for y, m, c in rows]
+    months = [(int(y), int(m), int(c)) for y, m, c in rows]
+    if now is None:
+        cache_store.set(ARCHIVE_CACHE_KEY, months)
+    return months
+
+
+def _listings_changed() -> None:
+    cache_store.delete(ARCHIVE_CACHE_KEY)
 
 
 @cache

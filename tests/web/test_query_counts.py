@@ -44,7 +44,9 @@ def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
 
     for name in pages:
         assert len(large[name]) == len(small[name]), (name, small[name], large[name])
-        assert 1 <= len(large[name]) <= MAX_STATEMENTS, (name, large[name])
+        # the archive's month counts are cached after the warm-up request: no query at all
+        least = 0 if name == "archive" else 1
+        assert least <= len(large[name]) <= MAX_STATEMENTS, (name, large[name])
 
 
 def test_listing_shows_a_full_page_of_posts_with_1000_posts(app, client, factory, count_queries):

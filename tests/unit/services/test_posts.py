@@ -16,6 +16,7 @@ from myblog.services.posts import (
     PostInput,
     PostLink,
     archive_months,
+    delete_post,
     neighbours,
     posts_in_month,
     promote_due_posts,
@@ -344,3 +345,26 @@ def test_rerender_all_rebuilds_every_post_in_batches(app, factory):
             post = db.session.get(Post, post_id)
             assert post.body_html == "<p>Fresh <strong>bold</strong></p>\n"
             assert post.excerpt == "Fresh bold"
+
+
+def test_archive_counts_are_cached_until_a_post_changes(ctx):
+    publish_at(NOW - 24 * HOUR, "Old")
+    assert total_in_archive() == 1
+    sneaked = Post(
+        title="Sneaked",
+        slug="sneaked",
+        status=PostStatus.PUBLISHED,
+        published_at=NOW - HOUR,
+        author=owner(),
+    )
+    db.session.add(sneaked)
+    db.session.commit()
+    assert total_in_archive() == 1  # written behind the service's back: still the cached answer
+    new = write("New", status=PostStatus.PUBLISHED)
+    assert total_in_archive() == 3
+    delete_post(new)
+    assert total_in_archive() == 2
+
+
+def total_in_archive() -> int:
+    return sum(count for _, _, count in archive_months())
