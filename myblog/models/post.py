@@ -79,7 +79,9 @@ class Post(db.Model):  # type: ignore[name-defined]
         Index("ix_posts_published_at_id", "published_at", "id"),
         Index("ix_posts_category_published", "category_id", "published_at", "id"),
         Index("ix_posts_author_published", "author_id", "published_at", "id"),
-        Index("ix_posts_status", "status"),
+        # the admin's list: filtered by status, newest change first
+        Index("ix_posts_status_updated", "status", "updated_at"),
+        Index("ix_posts_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,7 +131,6 @@ class Post(db.Model):  # type: ignore[name-defined]
     @classmethod
     def visible_clause(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
         """SQL condition matching the posts the public may read at time `now`."""
-        return and_(
-            cls.status.in_([PostStatus.PUBLISHED, PostStatus.SCHEDULED]),
-            cls.published_at <= now,
-        )
+        # "not a draft" rather than "status IN (…)": an inequality cannot lead the planner onto
+        # the status index, so listings walk (published_at, id) newest-first and stop early
+        return and_(cls.status != PostStatus.DRAFT, cls.published_at <= now)
