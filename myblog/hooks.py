@@ -90,6 +90,23 @@ def slug_url(endpoint: str, value: str) -> str:
     return around[0] + quote(value, safe="!$&'()*+,/:;=@") + around[1]
 
 
+def is_same_origin() -> bool:
+    """True unless the browser says this request came from another site.
+
+    Fetch Metadata (`Sec-Fetch-Site`) where the browser sends it, else `Origin`, else `Referer`;
+    a request with none of them did not come from a cross-site page in a browser.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    own = request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("Referer")
+    return referer is None or referer == own or referer.startswith(own + "/")
+
+
 def _remove_uncommitted_files(exc: BaseException | None) -> None:
     # Files written for rows that never got committed (the request failed in between).
     for path in g.pop("uncommitted_files", []):

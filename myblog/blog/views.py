@@ -23,7 +23,8 @@ from werkzeug.exceptions import NotFound
 
 from myblog.blog import bp
 from myblog.errors import error_response
-from myblog.extensions import db
+from myblog.extensions import csrf, db
+from myblog.hooks import is_same_origin
 from myblog.models import Category, Tag, User
 from myblog.services import posts as post_service
 from myblog.services.redirects import is_safe_next
@@ -131,8 +132,16 @@ def feed() -> ResponseReturnValue:
 
 
 @bp.route("/theme/<any(light, dark):theme>", methods=["POST"])
+@csrf.exempt
 def set_theme(theme: str) -> ResponseReturnValue:
-    """Remember the reader's light/dark choice in a cookie."""
+    """Remember the reader's light/dark choice in a cookie.
+
+    Checked by origin instead of a CSRF token: a token lives in the session, and giving every
+    anonymous reader a session cookie would make each public page uncacheable. A forged request
+    could only change the victim's colours, and browsers mark cross-site ones anyway.
+    """
+    if not is_same_origin():
+        abort(400, description="Cross-site request refused.")
     target = request.form.get("next")
     destination = target if target and is_safe_next(target) else url_for("blog.index")
     response = make_response(redirect(destination))

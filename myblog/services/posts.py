@@ -403,12 +403,16 @@ def _neighbour_statement(older: bool) -> Select[str, str]:
     # (published_at, id) orders posts even when two share a timestamp, and matches the index
     here = tuple_(bindparam("at", type_=UTCDateTime()), bindparam("id"))
     position = tuple_(Post.published_at, Post.id)
-    visible = Post.visible_clause(bindparam("now", type_=UTCDateTime()))
+    not_draft = Post.status != PostStatus.DRAFT
     if older:
-        where, order = position < here, (Post.published_at.desc(), Post.id.desc())
+        # anything older than a readable post is already in the past: a second upper bound
+        # ("<= now") would make SQLite range on it and walk every newer post instead
+        where = and_(not_draft, position < here)
+        order = (Post.published_at.desc(), Post.id.desc())
     else:
-        where, order = position > here, (Post.published_at.asc(), Post.id.asc())
-    return select(Post.slug, Post.title).where(visible, where).order_by(*order).limit(1)
+        where = and_(Post.visible_clause(bindparam("now", type_=UTCDateTime())), position > here)
+        order = (Post.published_at.asc(), Post.id.asc())
+    return select(Post.slug, Post.title).where(where).order_by(*order).limit(1)
 
 
 def neighbours(post: Post, now: datetime | None = None) -> tuple[PostLink | None, PostLink | None]:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import csrf_from, login
+from support import login
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role
@@ -360,8 +360,7 @@ def cookie_header(response, name: str) -> str:
 
 def test_theme_toggle_sets_a_long_lived_cookie_and_the_page_uses_it(client):
     assert 'data-bs-theme="light"' in client.get("/").get_data(as_text=True)
-    token = csrf_from(client, "/about")
-    response = client.post("/theme/dark", data={"csrf_token": token, "next": "/about"})
+    response = client.post("/theme/dark", data={"next": "/about"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/about"
     header = cookie_header(response, "theme")
@@ -377,8 +376,7 @@ def test_theme_toggle_sets_a_long_lived_cookie_and_the_page_uses_it(client):
 
 def test_theme_back_to_light(client):
     client.set_cookie("theme", "dark")
-    token = csrf_from(client, "/")
-    response = client.post("/theme/light", data={"csrf_token": token})
+    response = client.post("/theme/light", data={})
     assert response.headers["Location"] == "/"
     assert 'data-bs-theme="light"' in client.get("/").get_data(as_text=True)
 
@@ -391,15 +389,49 @@ def test_unknown_theme_cookie_falls_back_to_light(client):
 
 
 def test_unknown_theme_is_404(client):
-    token = csrf_from(client, "/")
-    assert client.post("/theme/blue", data={"csrf_token": token}).status_code == 404
+    assert client.post("/theme/blue", data={}).status_code == 404
 
 
-def test_theme_needs_post_and_csrf(client):
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+        {"Referer": "http://localhost.evil.example/"},
+    ],
+)
+def test_theme_refuses_cross_site_posts(client, headers):
     assert client.get("/theme/dark").status_code == 405
-    response = client.post("/theme/dark", data={"next": "/about"})
+    response = client.post("/theme/dark", data={"next": "/about"}, headers=headers)
     assert response.status_code == 400
+    assert "Cross-site request refused." in response.get_data(as_text=True)
     assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("theme=")]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Origin": "http://localhost"},
+        {"Referer": "http://localhost/about"},
+        {},
+    ],
+)
+def test_theme_accepts_same_origin_posts(client, headers):
+    response = client.post("/theme/dark", data={"next": "/about"}, headers=headers)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/about"
+
+
+def test_anonymous_pages_set_no_session_cookie(client, factory):
+    ids = factory.posts(2)
+    for path in ["/", "/archive", "/about", "/feed.xml", "/category/none", "/post/post-1"]:
+        response = client.get(path)
+        assert response.status_code in (200, 404), path
+        assert not response.headers.getlist("Set-Cookie"), (path, ids)
 
 
 @pytest.mark.parametrize(
@@ -415,8 +447,7 @@ def test_theme_needs_post_and_csrf(client):
     ],
 )
 def test_theme_next_only_goes_to_local_paths(client, target, expected):
-    token = csrf_from(client, "/")
-    response = client.post("/theme/dark", data={"csrf_token": token, "next": target})
+    response = client.post("/theme/dark", data={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == expected
 
