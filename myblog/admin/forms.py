@@ -6,18 +6,16 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    EmailField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
+from myblog.forms import email_field, new_password_field, username_field
 from myblog.models import PostStatus, Role
-from myblog.services.accounts import MIN_PASSWORD_LENGTH
 from myblog.services.posts import MAX_BODY
 
 
@@ -65,19 +63,10 @@ class MergeForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    username = StringField(
-        "Username",
-        validators=[
-            DataRequired(),
-            Length(min=2, max=40),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, '.', '_' or '-'."),
-        ],
-    )
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        "Initial password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description="Tell the new author; they can log in with it right away.",
+    username = username_field()
+    email = email_field()
+    password = new_password_field(
+        "Initial password", "Tell the new author; they can log in with it right away."
     )
     role = SelectField(
         "Role",

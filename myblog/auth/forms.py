@@ -1,10 +1,10 @@
 """Forms of the accounts blueprint."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from myblog.services.accounts import MIN_PASSWORD_LENGTH
+from myblog.forms import email_field, new_password_field, username_field
 
 
 class LoginForm(FlaskForm):
@@ -17,18 +17,9 @@ class LoginForm(FlaskForm):
 
 class SetupForm(FlaskForm):
     title = StringField("Blog title", validators=[DataRequired(), Length(max=120)])
-    username = StringField(
-        "Username",
-        validators=[
-            DataRequired(),
-            Length(min=2, max=40),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message="Use letters, digits, '.', '_' or '-'."),
-        ],
-    )
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)]
-    )
+    username = username_field()
+    email = email_field()
+    password = new_password_field()
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
     )
