@@ -39,7 +39,6 @@ class Config:
     """Settings shared by every environment."""
 
     NAME = "base"
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -54,11 +53,13 @@ class Config:
         sqlite_default = f"sqlite:///{instance_path / 'myblog.sqlite'}"
         redis_url = os.environ.get("REDIS_URL") or None
         settings: dict[str, Any] = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+        database_url = _normalise_db_url(os.environ.get("DATABASE_URL") or sqlite_default)
         settings.update(
             SECRET_KEY=os.environ.get("SECRET_KEY", ""),
-            SQLALCHEMY_DATABASE_URI=_normalise_db_url(
-                os.environ.get("DATABASE_URL") or sqlite_default
-            ),
+            SQLALCHEMY_DATABASE_URI=database_url,
+            # a server connection may have been dropped while idle in the pool; a SQLite file
+            # cannot, and pinging it would cost a statement on every request
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not database_url.startswith("sqlite")},
             REDIS_URL=redis_url,
             MAIL_SERVER=os.environ.get("MAIL_SERVER") or None,
             MAIL_PORT=_int("MAIL_PORT", 25),
