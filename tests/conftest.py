@@ -19,10 +19,14 @@ from myblog.services.accounts import setup_blog
 
 @pytest.fixture
 def make_app(tmp_path):
-    """Build an app on a fresh SQLite file; call with overrides for special cases."""
+    """Build an app on a fresh SQLite file; call with overrides for special cases.
+
+    `schema=False` leaves the database empty (for migration tests); `setup=False` leaves the
+    blog without an owner (for first-run tests).
+    """
     apps: list[Flask] = []
 
-    def build(*, setup: bool = True, **overrides: Any) -> Flask:
+    def build(*, setup: bool = True, schema: bool = True, **overrides: Any) -> Flask:
         settings = {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'test{len(apps)}.sqlite'}",
             "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
@@ -31,7 +35,8 @@ def make_app(tmp_path):
         }
         app = create_app("testing", settings)
         with app.app_context():
-            db.create_all()
+            if schema:
+                db.create_all()
             if setup:
                 setup_blog(
                     title="Test Blog",

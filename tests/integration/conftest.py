@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,26 +52,10 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def make_pg_app(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def make_pg_app(pg_url: str, make_app: Callable[..., Flask]) -> Callable[..., Flask]:
     """Build apps (testing config) on the test's PostgreSQL database; no schema is created."""
-    from myblog import create_app
-    from myblog.extensions import db
-
-    apps: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        settings = {
-            "SQLALCHEMY_DATABASE_URI": pg_url,
-            "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
-            "MYBLOG_LOGIN_LIMIT": "1000 per minute",
-            **overrides,
-        }
-        app = create_app("testing", settings)
-        apps.append(app)
-        return app
+        return make_app(setup=False, schema=False, SQLALCHEMY_DATABASE_URI=pg_url, **overrides)
 
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return build
