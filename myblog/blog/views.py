@@ -56,12 +56,12 @@ def page_not_found(error: post_service.PageNotFound) -> ResponseReturnValue:
 
 @bp.context_processor
 def blog_context() -> dict[str, object]:
-    # scoped to this blueprint's templates; computed without touching the database
-    return {
-        "canonical_url": url_for(
-            request.endpoint or "blog.index", _external=True, **(request.view_args or {})
-        )
-    }
+    # scoped to this blueprint's templates; computed without touching the database.
+    # Each page of a listing is its own canonical page; other query strings are dropped.
+    values = dict(request.view_args or {})
+    if request.args.get("page", "1") != "1":
+        values["page"] = request.args["page"]
+    return {"canonical_url": url_for(request.endpoint or "blog.index", _external=True, **values)}
 
 
 @bp.route("/")

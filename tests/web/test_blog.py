@@ -477,3 +477,11 @@ def test_pages_have_no_inline_script_or_handlers(app, client, factory):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert not re.search(r"\son[a-z]+=", html), path
+
+
+def test_each_listing_page_is_its_own_canonical_page(client, factory):
+    factory.posts(12)
+    first = client.get("/?utm_source=x").get_data(as_text=True)
+    assert '<link rel="canonical" href="http://localhost/">' in first
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert '<link rel="canonical" href="http://localhost/?page=2">' in second
