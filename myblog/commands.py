@@ -1,4 +1,4 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due; and the shell context."""
+"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker; shell."""
 
 from __future__ import annotations
 
@@ -106,6 +106,39 @@ def publish_due() -> None:
     click.echo(f"Published {len(posts)} scheduled posts.")
 
 
+@click.command("mail-worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds between passes (default: MYBLOG_MAIL_INTERVAL).",
+)
+@with_appcontext
+def mail_worker(once: bool, interval: float | None) -> None:
+    """Deliver queued mail in the foreground until stopped (or once with --once)."""
+    import threading
+
+    from myblog.mail import run_sender_loop, stop_background_sender
+    from myblog.services.outbox import run_once
+
+    if once:
+        report = run_once()
+        click.echo(
+            f"Sent {len(report.sent)}, {len(report.retrying)} to retry, "
+            f"{len(report.failed)} failed."
+        )
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop_background_sender(app)  # this process is the sender now
+    seconds = interval if interval is not None else app.config["MYBLOG_MAIL_INTERVAL"]
+    click.echo(f"Delivering mail every {seconds} s; Ctrl+C to stop.")
+    try:
+        run_sender_loop(app, interval=seconds, stop=threading.Event())
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
 def shell_context() -> dict[str, Any]:
     """Names available in `flask shell`."""
     from myblog import models
@@ -115,6 +148,6 @@ def shell_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
-    for command in (initdb, create_admin, forge, render_posts, publish_due):
+    for command in (initdb, create_admin, forge, render_posts, publish_due, mail_worker):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

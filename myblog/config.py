@@ -68,6 +68,10 @@ class Config:
             MAIL_USERNAME=os.environ.get("MAIL_USERNAME") or None,
             MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD") or None,
             MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER", "myblog@localhost"),
+            MYBLOG_MAIL_SENDER=os.environ.get(
+                "MYBLOG_MAIL_SENDER", "off" if cls.NAME == "testing" else "thread"
+            ),
+            MYBLOG_MAIL_INTERVAL=_int("MYBLOG_MAIL_INTERVAL", 5),
             MAX_CONTENT_LENGTH=_int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
             MYBLOG_POSTS_PER_PAGE=_int("MYBLOG_POSTS_PER_PAGE", 10),
             MYBLOG_UPLOAD_DIR=os.environ.get("MYBLOG_UPLOAD_DIR") or str(instance_path / "uploads"),

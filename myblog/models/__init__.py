@@ -1,5 +1,6 @@
 """The data model: one module per aggregate."""
 
+from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
 from myblog.models.site import Site
 from myblog.models.upload import Upload
@@ -7,6 +8,8 @@ from myblog.models.user import Profile, Role, User
 
 __all__ = [
     "Category",
+    "OutboxEmail",
+    "OutboxStatus",
     "Post",
     "PostStatus",
     "Profile",

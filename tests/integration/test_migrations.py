@@ -19,6 +19,7 @@ from myblog.services.accounts import setup_blog
 
 APP_TABLES = {
     "categories",
+    "outbox_emails",
     "post_tags",
     "posts",
     "profiles",

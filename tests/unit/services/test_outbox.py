@@ -1,0 +1,420 @@
+"""Mail outbox service: enqueue in the caller's transaction, claim, deliver, back off, retry."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.pool import NullPool
+
+from myblog import create_app, mail
+from myblog.extensions import db
+from myblog.mail import EXTENSION_KEY, start_background_sender, stop_background_sender
+from myblog.models import OutboxEmail, OutboxStatus
+from myblog.services import outbox
+from myblog.services.outbox import (
+    MAX_ATTEMPTS,
+    backoff,
+    claim_due,
+    deliver,
+    enqueue,
+    retry,
+    run_once,
+)
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def queued(n: int = 1, *, now: datetime = T0) -> list[int]:
+    emails = [
+        enqueue(to=f"reader{i}@example.com", subject=f"Hello {i}", text_body="hi", now=now)
+        for i in range(n)
+    ]
+    db.session.commit()
+    return [email.id for email in emails]
+
+
+def row(email_id: int) -> OutboxEmail:
+    email = db.session.get(OutboxEmail, email_id, populate_existing=True)
+    assert email is not None
+    return email
+
+
+def outbox_count() -> int:
+    return db.session.scalar(select(func.count(OutboxEmail.id))) or 0
+
+
+class Recorder:
+    """A send function that records what it sent and fails while `failing` is set."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.failing = failing
+        self.sent: list[str] = []
+
+    def __call__(self, email: OutboxEmail) -> None:
+        if self.failing:
+            raise ConnectionRefusedError("smtp down")
+        self.sent.append(email.message_id)
+
+
+# --- enqueue --------------------------------------------------------------------------------
+
+
+def test_enqueue_does_not_commit(ctx):
+    enqueue(to="a@example.com", subject="s", text_body="t")
+    db.session.rollback()
+    assert outbox_count() == 0
+
+
+def test_enqueue_commits_with_the_callers_transaction(ctx):
+    email = enqueue(
+        to="a@example.com",
+        subject="Subject",
+        text_body="text",
+        html_body="<p>html</p>",
+        headers={"List-Unsubscribe": "<https://example.com/u>"},
+        now=T0,
+    )
+    db.session.commit()
+    db.session.expire_all()
+    stored = row(email.id)
+    assert stored.status == OutboxStatus.PENDING
+    assert stored.attempts == 0
+    assert stored.next_attempt_at == T0
+    assert stored.html_body == "<p>html</p>"
+    assert '"List-Unsubscribe"' in stored.headers
+    assert stored.message_id.startswith("<") and stored.message_id.endswith("@localhost>")
+    assert repr(stored) == f"<OutboxEmail {stored.id} to='a@example.com' pending>"
+
+
+def test_message_ids_are_unique(ctx):
+    ids = queued(3)
+    assert len({row(i).message_id for i in ids}) == 3
+
+
+# --- claim_due ------------------------------------------------------------------------------
+
+
+def test_claim_due_claims_only_due_rows(ctx):
+    due = queued(2, now=T0)
+    later = queued(1, now=T0 + timedelta(minutes=5))
+    claimed = claim_due(now=T0, limit=10, lease_seconds=60)
+    assert sorted(claimed) == sorted(due)
+    assert row(later[0]).status == OutboxStatus.PENDING
+    for email_id in due:
+        assert row(email_id).status == OutboxStatus.SENDING
+        assert row(email_id).next_attempt_at == T0 + timedelta(seconds=60)
+
+
+def test_claim_due_respects_the_limit(ctx):
+    queued(5)
+    assert len(claim_due(now=T0, limit=2, lease_seconds=60)) == 2
+    assert len(claim_due(now=T0, limit=10, lease_seconds=60)) == 3
+
+
+def test_two_claimers_never_claim_the_same_row(ctx):
+    ids = queued(3)
+    first = claim_due(now=T0, limit=10, lease_seconds=60)
+    second = claim_due(now=T0, limit=10, lease_seconds=60)
+    assert sorted(first) == sorted(ids)
+    assert second == []
+
+
+def test_a_claim_loses_when_the_row_changed_since_it_was_read(ctx, monkeypatch):
+    """The compare-and-set refuses a row another process claimed between SELECT and UPDATE."""
+    (email_id,) = queued(1)
+    real_execute = db.session.execute
+    stolen = False
+
+    def execute(statement, *args, **kwargs):
+        nonlocal stolen
+        if not stolen and getattr(statement, "is_dml", False):
+            stolen = True  # another worker claims it first, with its own lease
+            real_execute(
+                OutboxEmail.__table__.update()
+                .where(OutboxEmail.id == email_id)
+                .values(status=OutboxStatus.SENDING, next_attempt_at=T0 + timedelta(seconds=99))
+            )
+        return real_execute(statement, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "execute", execute)
+    assert claim_due(now=T0, limit=10, lease_seconds=60) == []
+    monkeypatch.undo()
+    assert row(email_id).next_attempt_at == T0 + timedelta(seconds=99)
+
+
+def test_a_stale_sending_row_is_reclaimed_after_its_lease(ctx):
+    (email_id,) = queued(1)
+    assert claim_due(now=T0, limit=10, lease_seconds=60) == [email_id]
+    # the sender died without reporting; before the lease ends nobody may take it
+    assert claim_due(now=T0 + timedelta(seconds=59), limit=10, lease_seconds=60) == []
+    later = T0 + timedelta(seconds=60)
+    assert claim_due(now=later, limit=10, lease_seconds=60) == [email_id]
+    assert row(email_id).next_attempt_at == later + timedelta(seconds=60)
+
+
+# --- deliver --------------------------------------------------------------------------------
+
+
+def test_deliver_success_marks_sent(ctx):
+    ids = queued(2)
+    send = Recorder()
+    report = deliver(claim_due(now=T0, limit=10, lease_seconds=60), send, now=T0)
+    assert sorted(report.sent) == sorted(ids)
+    assert report.retrying == [] and report.failed == []
+    for email_id in ids:
+        email = row(email_id)
+        assert email.status == OutboxStatus.SENT
+        assert email.sent_at == T0
+        assert email.attempts == 0
+    assert sorted(send.sent) == sorted(row(i).message_id for i in ids)
+    assert claim_due(now=T0 + timedelta(days=1), limit=10, lease_seconds=60) == []
+
+
+def test_deliver_failure_schedules_a_retry(ctx):
+    (email_id,) = queued(1)
+    report = deliver(claim_due(now=T0, limit=10, lease_seconds=60), Recorder(True), now=T0)
+    assert report.retrying == [email_id]
+    email = row(email_id)
+    assert email.status == OutboxStatus.PENDING
+    assert email.attempts == 1
+    assert email.last_error == "ConnectionRefusedError: smtp down"
+    assert email.next_attempt_at == T0 + timedelta(seconds=30)
+    # not due before the backoff has passed
+    assert claim_due(now=T0 + timedelta(seconds=29), limit=10, lease_seconds=60) == []
+
+
+def test_deliver_skips_rows_it_does_not_hold(ctx):
+    (email_id,) = queued(1)
+    send = Recorder()
+    report = deliver([email_id], send, now=T0)  # pending, never claimed
+    assert report.sent == [] and send.sent == []
+    assert row(email_id).status == OutboxStatus.PENDING
+
+
+def test_a_failing_message_does_not_block_the_rest_of_the_batch(ctx):
+    ids = queued(3)
+    bad = row(ids[1]).message_id
+
+    def send(email: OutboxEmail) -> None:
+        if email.message_id == bad:
+            raise OSError("mailbox unavailable")
+
+    report = deliver(claim_due(now=T0, limit=10, lease_seconds=60), send, now=T0)
+    assert sorted(report.sent) == [ids[0], ids[2]]
+    assert report.retrying == [ids[1]]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "seconds"),
+    [(1, 30), (2, 60), (3, 120), (4, 240), (8, 3840), (10, 15360), (11, 6 * 3600), (30, 6 * 3600)],
+)
+def test_backoff_schedule(attempts, seconds):
+    assert backoff(attempts) == timedelta(seconds=seconds)
+
+
+def test_failed_after_max_attempts_with_a_stable_message_id(ctx):
+    (email_id,) = queued(1)
+    message_id = row(email_id).message_id
+    seen: list[str] = []
+
+    def send(email: OutboxEmail) -> None:
+        seen.append(email.message_id)
+        raise TimeoutError("no answer")
+
+    now = T0
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        report = run_once(send, now=now, limit=10, lease_seconds=60)
+        email = row(email_id)
+        assert email.attempts == attempt
+        if attempt < MAX_ATTEMPTS:
+            assert report.retrying == [email_id]
+            assert email.status == OutboxStatus.PENDING
+            now = email.next_attempt_at
+        else:
+            assert report.failed == [email_id]
+            assert email.status == OutboxStatus.FAILED
+    assert seen == [message_id] * MAX_ATTEMPTS
+    # a failed message is never claimed again on its own
+    assert claim_due(now=now + timedelta(days=30), limit=10, lease_seconds=60) == []
+
+
+def test_retry_puts_a_failed_message_back(ctx):
+    (email_id,) = queued(1)
+    message_id = row(email_id).message_id
+    email = row(email_id)
+    email.status = OutboxStatus.FAILED
+    email.attempts = MAX_ATTEMPTS
+    db.session.commit()
+
+    later = T0 + timedelta(days=2)
+    assert retry(email_id, now=later) is True
+    email = row(email_id)
+    assert (email.status, email.attempts, email.next_attempt_at) == (
+        OutboxStatus.PENDING,
+        0,
+        later,
+    )
+    send = Recorder()
+    assert run_once(send, now=later, limit=10, lease_seconds=60).sent == [email_id]
+    assert send.sent == [message_id]
+
+
+def test_retry_ignores_messages_that_have_not_failed(ctx):
+    (email_id,) = queued(1)
+    assert retry(email_id, now=T0) is False
+    assert retry(123456, now=T0) is False
+    assert row(email_id).status == OutboxStatus.PENDING
+
+
+# --- the real send function without MAIL_SERVER -----------------------------------------------
+
+
+def test_without_mail_server_mail_is_logged_and_counts_as_sent(app, caplog):
+    assert app.config["MAIL_SERVER"] is None
+    with app.app_context():
+        (email_id,) = queued(1)
+        message_id = row(email_id).message_id
+        with caplog.at_level("INFO", logger=app.logger.name):
+            report = run_once(now=T0)
+        assert report.sent == [email_id]
+        assert row(email_id).status == OutboxStatus.SENT
+    assert message_id in caplog.text
+    assert "reader0@example.com" in caplog.text
+
+
+def test_run_once_defaults_to_the_current_time(ctx):
+    (email_id,) = queued(1, now=datetime.now(UTC) - timedelta(seconds=1))
+    assert run_once(Recorder()).sent == [email_id]
+
+
+# --- the embedded sender thread and the mail-worker command -----------------------------------
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    """Poll `condition` until it holds or `seconds` pass (the sender runs on its own thread)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        threading.Event().wait(0.02)
+    return True
+
+
+@pytest.fixture
+def thread_app(make_app):
+    app = make_app(MYBLOG_MAIL_SENDER="thread", MYBLOG_MAIL_INTERVAL=0.02)
+    yield app
+    stop_background_sender(app)
+
+
+def test_the_first_request_starts_one_sender_thread_that_delivers(thread_app):
+    assert EXTENSION_KEY not in thread_app.extensions  # building the app starts nothing
+    with thread_app.app_context():
+        (email_id,) = queued(1, now=datetime.now(UTC))
+    client = thread_app.test_client()
+    assert client.get("/").status_code == 200
+    sender = thread_app.extensions[EXTENSION_KEY]
+    assert sender.running
+
+    def delivered() -> bool:
+        with thread_app.app_context():
+            return row(email_id).status == OutboxStatus.SENT
+
+    assert wait_until(delivered)
+    client.get("/")
+    assert thread_app.extensions[EXTENSION_KEY] is sender  # never a second thread
+    stop_background_sender(thread_app)
+    assert not sender.thread.is_alive()
+    assert EXTENSION_KEY not in thread_app.extensions
+
+
+def test_no_sender_thread_in_testing_by_default(app, client):
+    assert app.config["MYBLOG_MAIL_SENDER"] == "off"
+    assert client.get("/").status_code == 200
+    assert EXTENSION_KEY not in app.extensions
+
+
+def test_the_sender_thread_ends_when_its_app_is_discarded(tmp_path, make_app):
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'gone.sqlite'}",
+            # no pooled connections left behind when the app is collected
+            "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
+        },
+    )
+    with app.app_context():
+        db.create_all()
+    sender = start_background_sender(app, interval=0.02)
+    assert sender.running
+    del app
+    make_app(setup=False)  # the extensions (Flask-Caching's Cache) now hold the newer app
+
+    def ended() -> bool:
+        gc.collect()
+        return not sender.thread.is_alive()
+
+    assert wait_until(ended)
+
+
+def test_mail_worker_once_delivers_what_is_due(app, runner):
+    with app.app_context():
+        (email_id,) = queued(1, now=datetime.now(UTC) - timedelta(seconds=1))
+    result = runner.invoke(args=["mail-worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 1, 0 to retry, 0 failed." in result.output
+    with app.app_context():
+        assert row(email_id).status == OutboxStatus.SENT
+
+
+def test_mail_worker_runs_the_loop_until_interrupted(runner, monkeypatch):
+    seen: dict[str, float] = {}
+
+    def fake_loop(app, *, interval: float, stop: threading.Event) -> None:
+        seen["interval"] = interval
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mail, "run_sender_loop", fake_loop)
+    result = runner.invoke(args=["mail-worker", "--interval", "2.5"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"interval": 2.5}
+    assert "Delivering mail every 2.5 s" in result.output and "Stopped." in result.output
+    result = runner.invoke(args=["mail-worker", "--help"])
+    assert "Deliver queued mail in the foreground" in result.output
+
+
+def test_the_sender_loop_survives_a_failing_pass(app, monkeypatch, caplog):
+    passes: list[int] = []
+    stop = threading.Event()
+
+    def broken_run_once(*args, **kwargs):
+        passes.append(1)
+        if len(passes) == 2:
+            stop.set()
+        raise RuntimeError("database is down")
+
+    monkeypatch.setattr(outbox, "run_once", broken_run_once)
+    with caplog.at_level("ERROR", logger=app.logger.name):
+        mail.run_sender_loop(app, interval=0, stop=stop)
+    assert len(passes) == 2
+    assert "delivery pass failed" in caplog.text
+
+
+def test_sender_settings_come_from_the_environment(tmp_path, monkeypatch):
+    from myblog.config import DevelopmentConfig, TestingConfig
+
+    monkeypatch.delenv("MYBLOG_MAIL_SENDER", raising=False)
+    monkeypatch.delenv("MYBLOG_MAIL_INTERVAL", raising=False)
+    development = DevelopmentConfig.load(tmp_path)
+    assert (development["MYBLOG_MAIL_SENDER"], development["MYBLOG_MAIL_INTERVAL"]) == ("thread", 5)
+    assert TestingConfig.load(tmp_path)["MYBLOG_MAIL_SENDER"] == "off"
+    monkeypatch.setenv("MYBLOG_MAIL_SENDER", "off")
+    monkeypatch.setenv("MYBLOG_MAIL_INTERVAL", "30")
+    development = DevelopmentConfig.load(tmp_path)
+    assert (development["MYBLOG_MAIL_SENDER"], development["MYBLOG_MAIL_INTERVAL"]) == ("off", 30)
