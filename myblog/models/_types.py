@@ -1,8 +1,9 @@
 """Column helpers shared by the models."""
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, Enum, TypeDecorator
 from sqlalchemy.engine import Dialect
 
 
@@ -30,3 +31,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def str_enum(enum_cls: type[enum.Enum]) -> Enum:
+    """A Python enum stored by value in a VARCHAR(16): the same column on SQLite and PostgreSQL."""
+    return Enum(
+        enum_cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, utcnow
+from myblog.models._types import UTCDateTime, str_enum, utcnow
 
 
 class OutboxStatus(enum.StrEnum):
@@ -36,12 +36,7 @@ class OutboxEmail(db.Model):  # type: ignore[name-defined]
     # extra headers as a JSON object, e.g. {"List-Unsubscribe": "<https://…>"}
     headers: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(
-            OutboxStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(OutboxStatus),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnElement,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, utcnow
+from myblog.models._types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from myblog.models.user import User
@@ -91,12 +90,7 @@ class Post(db.Model):  # type: ignore[name-defined]
     body_html: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[PostStatus] = mapped_column(
-        Enum(
-            PostStatus,
-            native_enum=False,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        str_enum(PostStatus),
         default=PostStatus.DRAFT,
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, utcnow
+from myblog.models._types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from myblog.models.post import Post
@@ -32,7 +32,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        str_enum(Role),
         default=Role.AUTHOR,
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -17,17 +17,7 @@ from myblog.extensions import db
 from myblog.models import Category, Post, PostStatus, Profile, User
 from myblog.services.accounts import setup_blog
 
-APP_TABLES = {
-    "categories",
-    "outbox_emails",
-    "post_tags",
-    "posts",
-    "profiles",
-    "site",
-    "tags",
-    "uploads",
-    "users",
-}
+APP_TABLES = set(db.metadata.tables)
 
 
 @pytest.fixture(

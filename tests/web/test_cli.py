@@ -14,17 +14,7 @@ from myblog.models import Category, Post, PostStatus, Profile, Role, Site, Tag, 
 from myblog.models._types import utcnow
 from myblog.services.accounts import setup_blog
 
-APP_TABLES = {
-    "categories",
-    "outbox_emails",
-    "post_tags",
-    "posts",
-    "profiles",
-    "site",
-    "tags",
-    "uploads",
-    "users",
-}
+APP_TABLES = set(db.metadata.tables)
 
 
 @pytest.fixture
