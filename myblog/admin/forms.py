@@ -48,6 +48,10 @@ class PostForm(FlaskForm):
     submit = SubmitField("Save")
 
 
+class ActionForm(FlaskForm):
+    """Only a CSRF token: for one-button actions such as "Retry"."""
+
+
 class DeleteForm(FlaskForm):
     submit = SubmitField("Delete")
 

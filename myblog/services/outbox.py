@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app
-from sqlalchemy import select, update
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, select, update
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
@@ -165,3 +166,22 @@ def run_once(
     now = now or utcnow()
     ids = claim_due(now=now, limit=limit, lease_seconds=lease_seconds)
     return deliver(ids, send, now=now)
+
+
+def list_messages(*, page: int, per_page: int, status: OutboxStatus | None = None) -> Pagination:
+    """One page of outbox messages for the admin, newest first, optionally by status."""
+    query = select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+    if status is not None:
+        query = query.where(OutboxEmail.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def status_counts() -> dict[OutboxStatus, int]:
+    """How many outbox messages are in each status."""
+    counts = dict.fromkeys(OutboxStatus, 0)
+    rows = db.session.execute(
+        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
+    )
+    for status, count in rows:
+        counts[OutboxStatus(status)] = count
+    return counts

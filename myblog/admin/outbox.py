@@ -1,0 +1,42 @@
+"""Admin view of the mail outbox: every message's state, and a retry for failed ones."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from myblog.admin import bp
+from myblog.admin.forms import ActionForm
+from myblog.admin.views import require_admin
+from myblog.models import OutboxStatus
+from myblog.services import outbox
+
+
+@bp.route("/outbox")
+def list_outbox() -> ResponseReturnValue:
+    require_admin()
+    raw = request.args.get("status", "all")
+    if raw != "all" and raw not in OutboxStatus.__members__.values():
+        abort(404)
+    status = None if raw == "all" else OutboxStatus(raw)
+    page = request.args.get("page", 1, type=int) or 1
+    messages = outbox.list_messages(page=max(page, 1), per_page=50, status=status)
+    return render_template(
+        "admin/list_outbox.html",
+        messages=messages,
+        status=status,
+        counts=outbox.status_counts(),
+        retry_form=ActionForm(),
+    )
+
+
+@bp.route("/outbox/<int:email_id>/retry", methods=["POST"])
+def retry_email(email_id: int) -> ResponseReturnValue:
+    require_admin()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if outbox.retry(email_id):
+        flash("The message is queued again.", "success")
+    else:
+        flash("Only failed messages can be retried.", "warning")
+    return redirect(url_for("admin.list_outbox", status="failed"))
