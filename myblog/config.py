@@ -77,6 +77,8 @@ class Config:
             MYBLOG_UPLOAD_DIR=os.environ.get("MYBLOG_UPLOAD_DIR") or str(instance_path / "uploads"),
             MYBLOG_AUTO_MIGRATE=_bool("MYBLOG_AUTO_MIGRATE", cls.NAME == "development"),
             MYBLOG_LOGIN_LIMIT=os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
+            MYBLOG_RESET_LIMIT=os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
+            MYBLOG_RESET_TOKEN_SECONDS=_int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
             RATELIMIT_STORAGE_URI=redis_url or "memory://",
             CACHE_TYPE="RedisCache" if redis_url else "SimpleCache",
             CACHE_REDIS_URL=redis_url,

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from myblog.auth import bp
-from myblog.auth.forms import LoginForm, LogoutForm, SetupForm
+from myblog.auth.forms import (
+    LoginForm,
+    LogoutForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    SetupForm,
+)
 from myblog.extensions import limiter
-from myblog.services.accounts import AccountError, authenticate, owner_exists, setup_blog
+from myblog.services.accounts import (
+    AccountError,
+    authenticate,
+    owner_exists,
+    request_password_reset,
+    setup_blog,
+)
+from myblog.services.accounts import reset_password as reset_password_with_token
 from myblog.services.redirects import is_safe_next
+from myblog.services.tokens import TokenError
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -69,3 +83,45 @@ def logout() -> ResponseReturnValue:
     logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("blog.index"))
+
+
+def _reset_limit() -> str:
+    return str(current_app.config["MYBLOG_RESET_LIMIT"])
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def request_reset() -> ResponseReturnValue:
+    """Ask for a password reset link by email."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        request_password_reset(
+            email=form.email.data or "",
+            secret=current_app.config["SECRET_KEY"],
+            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+            site_title=g.site.title,
+        )
+        # the same answer whether or not the address has an account
+        flash("If that address belongs to an account, a reset link is on its way.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/request_reset.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password from a reset link."""
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password_with_token(
+                token=token,
+                password=form.password.data or "",
+                secret=current_app.config["SECRET_KEY"],
+                max_age=current_app.config["MYBLOG_RESET_TOKEN_SECONDS"],
+            )
+        except (TokenError, AccountError) as exc:
+            flash(str(exc), "danger")
+            return render_template("auth/reset_password.html", form=form), 400
+        flash("Your password is changed. Log in with the new one.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from flask import render_template
 from sqlalchemy import func, select
 
 from myblog.extensions import db
 from myblog.models import Profile, Role, Site, User
 from myblog.services.markdown import render_markdown
+from myblog.services.outbox import enqueue
 from myblog.services.site import forget_site
+from myblog.services.tokens import TokenError, make_token, read_token
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -75,4 +80,51 @@ def authenticate(*, login: str, password: str) -> User | None:
         return None
     if not user.active or not user.check_password(password):
         return None
+    return user
+
+
+RESET_PURPOSE = "password-reset"
+
+
+def _reset_stamp(user: User) -> str:
+    # part of the current hash: once the password changes, every earlier reset link is void
+    return user.password_hash[-16:]
+
+
+def request_password_reset(
+    *, email: str, secret: str, link_for: Callable[[str], str], site_title: str
+) -> bool:
+    """Queue a reset link to the account with this email, if there is one; commits.
+
+    Returns whether a message was queued; callers must not tell the visitor, so that the form
+    cannot be used to find out which addresses have accounts.
+    """
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        return False
+    token = make_token(
+        {"uid": user.id, "stamp": _reset_stamp(user)}, purpose=RESET_PURPOSE, secret=secret
+    )
+    link = link_for(token)
+    context = {"user": user, "link": link, "site_title": site_title}
+    enqueue(
+        to=user.email,
+        subject=f"Reset your password for {site_title}",
+        text_body=render_template("email/reset_password.txt", **context),
+        html_body=render_template("email/reset_password.html", **context),
+    )
+    db.session.commit()
+    return True
+
+
+def reset_password(*, token: str, password: str, secret: str, max_age: int) -> User:
+    """Set a new password from a reset link; the link works once; commits."""
+    data = read_token(token, purpose=RESET_PURPOSE, secret=secret, max_age=max_age)
+    user = db.session.get(User, data.get("uid", 0)) if isinstance(data.get("uid"), int) else None
+    if user is None or not user.active or data.get("stamp") != _reset_stamp(user):
+        raise TokenError("This link has already been used or is no longer valid.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    user.set_password(password)
+    db.session.commit()
     return user
