@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    PasswordField,
     SelectField,
     StringField,
     SubmitField,
@@ -88,3 +89,9 @@ class SiteForm(FlaskForm):
     tagline = StringField("Tagline", validators=[Length(max=255)])
     about = TextAreaField("About page (Markdown)", validators=[Length(max=MAX_BODY)])
     submit = SubmitField("Save")
+
+
+class EmailChangeForm(FlaskForm):
+    email = email_field("New email")
+    password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Send confirmation link")

@@ -18,6 +18,7 @@ from myblog.extensions import limiter
 from myblog.services.accounts import (
     AccountError,
     authenticate,
+    confirm_email_change,
     owner_exists,
     request_password_reset,
     setup_blog,
@@ -125,3 +126,20 @@ def reset_password(token: str) -> ResponseReturnValue:
         flash("Your password is changed. Log in with the new one.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/confirm-email/<token>")
+@login_required
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Open the link mailed to a new address to make it the account's email."""
+    try:
+        confirm_email_change(
+            token=token,
+            secret=current_app.config["SECRET_KEY"],
+            max_age=current_app.config["MYBLOG_EMAIL_TOKEN_SECONDS"],
+        )
+    except (TokenError, AccountError) as exc:
+        flash(str(exc), "danger")
+        return render_template("auth/link_problem.html"), 400
+    flash("Your email address is changed.", "success")
+    return redirect(url_for("admin.edit_account"))

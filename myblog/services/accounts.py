@@ -128,3 +128,54 @@ def reset_password(*, token: str, password: str, secret: str, max_age: int) -> U
     user.set_password(password)
     db.session.commit()
     return user
+
+
+EMAIL_PURPOSE = "change-email"
+
+
+def request_email_change(
+    *,
+    user: User,
+    new_email: str,
+    password: str,
+    secret: str,
+    link_for: Callable[[str], str],
+    site_title: str,
+) -> None:
+    """Mail a confirmation link to the new address; the email changes only when it is opened."""
+    new_email = new_email.strip().lower()
+    if not user.check_password(password):
+        raise AccountError("The password is not right.")
+    if new_email == user.email:
+        raise AccountError("That is already your address.")
+    if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
+        raise AccountError("That address is already used by another account.")
+    token = make_token(
+        {"uid": user.id, "old": user.email, "new": new_email}, purpose=EMAIL_PURPOSE, secret=secret
+    )
+    context = {
+        "user": user,
+        "link": link_for(token),
+        "site_title": site_title,
+        "new_email": new_email,
+    }
+    enqueue(
+        to=new_email,
+        subject=f"Confirm your new email address for {site_title}",
+        text_body=render_template("email/confirm_email.txt", **context),
+        html_body=render_template("email/confirm_email.html", **context),
+    )
+    db.session.commit()
+
+
+def confirm_email_change(*, token: str, secret: str, max_age: int) -> User:
+    """Switch the account to the confirmed address; the link works once; commits."""
+    data = read_token(token, purpose=EMAIL_PURPOSE, secret=secret, max_age=max_age)
+    user = db.session.get(User, data["uid"]) if isinstance(data.get("uid"), int) else None
+    if user is None or data.get("old") != user.email or not isinstance(data.get("new"), str):
+        raise TokenError("This link has already been used or is no longer valid.")
+    if db.session.scalar(select(User.id).where(User.email == data["new"])) is not None:
+        raise AccountError("That address is already used by another account.")
+    user.email = data["new"]
+    db.session.commit()
+    return user
