@@ -80,6 +80,7 @@ class Config:
             MYBLOG_RESET_LIMIT=os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
             MYBLOG_RESET_TOKEN_SECONDS=_int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
             MYBLOG_EMAIL_TOKEN_SECONDS=_int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
+            MYBLOG_INVITE_TOKEN_SECONDS=_int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),
             RATELIMIT_STORAGE_URI=redis_url or "memory://",
             CACHE_TYPE="RedisCache" if redis_url else "SimpleCache",
             CACHE_REDIS_URL=redis_url,

@@ -95,3 +95,16 @@ class EmailChangeForm(FlaskForm):
     email = email_field("New email")
     password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Send confirmation link")
+
+
+class InviteForm(FlaskForm):
+    email = email_field()
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice(Role.AUTHOR.value, "Author"),
+            SelectChoice(Role.ADMIN.value, "Admin"),
+        ],
+        default=Role.AUTHOR.value,
+    )
+    submit = SubmitField("Send invitation")

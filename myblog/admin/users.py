@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import select
 
 from myblog.admin import bp
-from myblog.admin.forms import UserForm
+from myblog.admin.forms import InviteForm, UserForm
 from myblog.admin.views import require_admin
 from myblog.extensions import db
 from myblog.models import Role, User
-from myblog.services.accounts import AccountError, create_user
+from myblog.services.accounts import AccountError, create_user, invite_author
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -33,5 +34,32 @@ def list_users() -> ResponseReturnValue:
         else:
             flash(f"Created {user.role.value} {user.username}.", "success")
             return redirect(url_for("admin.list_users"))
+    return _users_page(form, InviteForm(prefix="invite"))
+
+
+def _users_page(form: UserForm, invite_form: InviteForm) -> str:
     users = db.session.scalars(select(User).order_by(User.id))
-    return render_template("admin/list_users.html", users=users, form=form)
+    return render_template("admin/list_users.html", users=users, form=form, invite_form=invite_form)
+
+
+@bp.route("/users/invite", methods=["POST"])
+def invite_user() -> ResponseReturnValue:
+    """Mail an invitation to write on this blog."""
+    require_admin()
+    invite_form = InviteForm(prefix="invite")
+    if invite_form.validate_on_submit():
+        try:
+            invite_author(
+                email=invite_form.email.data or "",
+                role=Role(invite_form.role.data),
+                inviter=current_user._get_current_object(),
+                secret=current_app.config["SECRET_KEY"],
+                link_for=lambda token: url_for("auth.accept_invite", token=token, _external=True),
+                site_title=g.site.title,
+            )
+        except AccountError as exc:
+            invite_form.email.errors = [*invite_form.email.errors, str(exc)]
+        else:
+            flash(f"Invitation sent to {invite_form.email.data}.", "success")
+            return redirect(url_for("admin.list_users"))
+    return _users_page(UserForm(formdata=None), invite_form), 400

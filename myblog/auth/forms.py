@@ -41,3 +41,12 @@ class ResetPasswordForm(FlaskForm):
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
     )
     submit = SubmitField("Set new password")
+
+
+class AcceptInviteForm(FlaskForm):
+    username = username_field()
+    password = new_password_field()
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
+    submit = SubmitField("Create my account")

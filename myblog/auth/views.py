@@ -8,18 +8,21 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from myblog.auth import bp
 from myblog.auth.forms import (
+    AcceptInviteForm,
     LoginForm,
     LogoutForm,
     ResetPasswordForm,
     ResetRequestForm,
     SetupForm,
 )
-from myblog.extensions import limiter
+from myblog.extensions import db, limiter
 from myblog.services.accounts import (
     AccountError,
+    accept_invitation,
     authenticate,
     confirm_email_change,
     owner_exists,
+    read_invitation,
     request_password_reset,
     setup_blog,
 )
@@ -143,3 +146,33 @@ def confirm_email(token: str) -> ResponseReturnValue:
         return render_template("auth/link_problem.html"), 400
     flash("Your email address is changed.", "success")
     return redirect(url_for("admin.edit_account"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str) -> ResponseReturnValue:
+    """Create an account from an invitation mailed by the owner or an admin."""
+    secret = current_app.config["SECRET_KEY"]
+    max_age = current_app.config["MYBLOG_INVITE_TOKEN_SECONDS"]
+    try:
+        email, role = read_invitation(token, secret=secret, max_age=max_age)
+    except TokenError as exc:
+        flash(str(exc), "danger")
+        return render_template("auth/link_problem.html"), 400
+    form = AcceptInviteForm()
+    if form.validate_on_submit():
+        try:
+            user = accept_invitation(
+                token=token,
+                username=form.username.data or "",
+                password=form.password.data or "",
+                secret=secret,
+                max_age=max_age,
+            )
+        except (TokenError, AccountError) as exc:
+            db.session.rollback()
+            form.username.errors = [*form.username.errors, str(exc)]
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.display_name}! Write your first post.", "success")
+            return redirect(url_for("admin.new_post"))
+    return render_template("auth/accept_invite.html", form=form, email=email, role=role.value)

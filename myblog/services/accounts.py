@@ -179,3 +179,60 @@ def confirm_email_change(*, token: str, secret: str, max_age: int) -> User:
     user.email = data["new"]
     db.session.commit()
     return user
+
+
+INVITE_PURPOSE = "invite"
+
+
+def invite_author(
+    *,
+    email: str,
+    role: Role,
+    inviter: User,
+    secret: str,
+    link_for: Callable[[str], str],
+    site_title: str,
+) -> None:
+    """Mail an invitation to create an account with the given role; commits."""
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError("That address already has an account.")
+    token = make_token(
+        {"email": email, "role": role.value, "by": inviter.id},
+        purpose=INVITE_PURPOSE,
+        secret=secret,
+    )
+    context = {
+        "inviter": inviter,
+        "link": link_for(token),
+        "site_title": site_title,
+        "role": role.value,
+    }
+    enqueue(
+        to=email,
+        subject=f"{inviter.display_name} invites you to write on {site_title}",
+        text_body=render_template("email/invite.txt", **context),
+        html_body=render_template("email/invite.html", **context),
+    )
+    db.session.commit()
+
+
+def read_invitation(token: str, *, secret: str, max_age: int) -> tuple[str, Role]:
+    """The invited address and role, if the invitation is genuine, fresh and still unused."""
+    data = read_token(token, purpose=INVITE_PURPOSE, secret=secret, max_age=max_age)
+    email, role = data.get("email"), data.get("role")
+    if not isinstance(email, str) or role not in (Role.AUTHOR.value, Role.ADMIN.value):
+        raise TokenError("This link is not valid.")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise TokenError("This invitation has already been used.")
+    return email, Role(role)
+
+
+def accept_invitation(
+    *, token: str, username: str, password: str, secret: str, max_age: int
+) -> User:
+    """Create the invited account; the invitation works once; commits."""
+    email, role = read_invitation(token, secret=secret, max_age=max_age)
+    user = create_user(username=username, email=email, password=password, role=role)
+    db.session.commit()
+    return user
