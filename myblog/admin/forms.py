@@ -67,13 +67,9 @@ class MergeForm(FlaskForm):
     submit = SubmitField("Merge")
 
 
-class UserForm(FlaskForm):
-    username = username_field()
-    email = email_field()
-    password = new_password_field(
-        "Initial password", "Tell the new author; they can log in with it right away."
-    )
-    role = SelectField(
+def role_field() -> SelectField:
+    """The roles an owner or admin may hand out (there is only one owner)."""
+    return SelectField(
         "Role",
         choices=[
             SelectChoice(Role.AUTHOR.value, "Author"),
@@ -81,6 +77,15 @@ class UserForm(FlaskForm):
         ],
         default=Role.AUTHOR.value,
     )
+
+
+class UserForm(FlaskForm):
+    username = username_field()
+    email = email_field()
+    password = new_password_field(
+        "Initial password", "Tell the new author; they can log in with it right away."
+    )
+    role = role_field()
     submit = SubmitField("Add user")
 
 
@@ -99,12 +104,5 @@ class EmailChangeForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = email_field()
-    role = SelectField(
-        "Role",
-        choices=[
-            SelectChoice(Role.AUTHOR.value, "Author"),
-            SelectChoice(Role.ADMIN.value, "Admin"),
-        ],
-        default=Role.AUTHOR.value,
-    )
+    role = role_field()
     submit = SubmitField("Send invitation")

@@ -86,6 +86,16 @@ def authenticate(*, login: str, password: str) -> User | None:
 RESET_PURPOSE = "password-reset"
 
 
+def _queue_mail(template: str, *, to: str, subject: str, **context: object) -> None:
+    # text and HTML parts from email/<template>.txt and .html, into the caller's transaction
+    enqueue(
+        to=to,
+        subject=subject,
+        text_body=render_template(f"email/{template}.txt", **context),
+        html_body=render_template(f"email/{template}.html", **context),
+    )
+
+
 def _reset_stamp(user: User) -> str:
     # part of the current hash: once the password changes, every earlier reset link is void
     return user.password_hash[-16:]
@@ -105,13 +115,13 @@ def request_password_reset(
     token = make_token(
         {"uid": user.id, "stamp": _reset_stamp(user)}, purpose=RESET_PURPOSE, secret=secret
     )
-    link = link_for(token)
-    context = {"user": user, "link": link, "site_title": site_title}
-    enqueue(
+    _queue_mail(
+        "reset_password",
         to=user.email,
         subject=f"Reset your password for {site_title}",
-        text_body=render_template("email/reset_password.txt", **context),
-        html_body=render_template("email/reset_password.html", **context),
+        user=user,
+        link=link_for(token),
+        site_title=site_title,
     )
     db.session.commit()
     return True
@@ -153,17 +163,14 @@ def request_email_change(
     token = make_token(
         {"uid": user.id, "old": user.email, "new": new_email}, purpose=EMAIL_PURPOSE, secret=secret
     )
-    context = {
-        "user": user,
-        "link": link_for(token),
-        "site_title": site_title,
-        "new_email": new_email,
-    }
-    enqueue(
+    _queue_mail(
+        "confirm_email",
         to=new_email,
         subject=f"Confirm your new email address for {site_title}",
-        text_body=render_template("email/confirm_email.txt", **context),
-        html_body=render_template("email/confirm_email.html", **context),
+        user=user,
+        link=link_for(token),
+        site_title=site_title,
+        new_email=new_email,
     )
     db.session.commit()
 
@@ -202,17 +209,14 @@ def invite_author(
         purpose=INVITE_PURPOSE,
         secret=secret,
     )
-    context = {
-        "inviter": inviter,
-        "link": link_for(token),
-        "site_title": site_title,
-        "role": role.value,
-    }
-    enqueue(
+    _queue_mail(
+        "invite",
         to=email,
         subject=f"{inviter.display_name} invites you to write on {site_title}",
-        text_body=render_template("email/invite.txt", **context),
-        html_body=render_template("email/invite.html", **context),
+        inviter=inviter,
+        link=link_for(token),
+        site_title=site_title,
+        role=role.value,
     )
     db.session.commit()
 
