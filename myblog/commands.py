@@ -120,10 +120,10 @@ def mail_worker(once: bool, interval: float | None) -> None:
     import threading
 
     from myblog.mail import run_sender_loop, stop_background_sender
-    from myblog.services.outbox import run_once
+    from myblog.services.dispatch import periodic_pass
 
     if once:
-        report = run_once()
+        report = periodic_pass()
         click.echo(
             f"Sent {len(report.sent)}, {len(report.retrying)} to retry, "
             f"{len(report.failed)} failed."

@@ -55,14 +55,14 @@ def _run_loop(app_ref: weakref.ref[Flask], *, interval: float, stop: threading.E
 def _deliver_pass(app_ref: weakref.ref[Flask]) -> bool:
     """One pass over the outbox; False once the app is gone (the thread must not keep it alive)."""
     from myblog.extensions import db
-    from myblog.services.outbox import run_once
+    from myblog.services.dispatch import periodic_pass
 
     app = app_ref()
     if app is None:
         return False
     with app.app_context():
         try:
-            report = run_once()
+            report = periodic_pass()
         except Exception:
             db.session.rollback()
             app.logger.exception("mail sender: delivery pass failed")

@@ -16,8 +16,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from myblog.forms import email_field, new_password_field, username_field
-from myblog.models import PostStatus, Role
+from myblog.models import CommentPolicy, PostStatus, Role
 from myblog.services.posts import MAX_BODY
+from myblog.services.site import LANGUAGES
 
 
 class PostForm(FlaskForm):
@@ -93,6 +94,23 @@ class SiteForm(FlaskForm):
     title = StringField("Blog title", validators=[DataRequired(), Length(max=120)])
     tagline = StringField("Tagline", validators=[Length(max=255)])
     about = TextAreaField("About page (Markdown)", validators=[Length(max=MAX_BODY)])
+    comment_policy = SelectField(
+        "New comments from guests",
+        choices=[
+            SelectChoice(CommentPolicy.MODERATED.value, "Wait for approval"),
+            SelectChoice(
+                CommentPolicy.TRUST_RETURNING.value,
+                "Wait for approval, unless the address has an approved comment",
+            ),
+            SelectChoice(CommentPolicy.OPEN.value, "Appear at once"),
+        ],
+        default=CommentPolicy.TRUST_RETURNING.value,
+    )
+    language = SelectField(
+        "Language of the blog's email",
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        default="en",
+    )
     submit = SubmitField("Save")
 
 

@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from myblog.admin import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.extensions import db
-from myblog.models import Category, Post, PostStatus, Site
+from myblog.models import Category, CommentPolicy, Post, PostStatus, Site
 from myblog.services import posts as post_service
 from myblog.services.site import update_site
 from myblog.services.taxonomy import TaxonomyError, split_tags
@@ -162,6 +162,8 @@ def edit_settings() -> ResponseReturnValue:
             title=form.title.data or "",
             tagline=form.tagline.data or "",
             about=form.about.data or "",
+            comment_policy=CommentPolicy(form.comment_policy.data),
+            language=form.language.data,
         )
         flash("Settings saved.", "success")
         return redirect(url_for("admin.edit_settings"))

@@ -1,5 +1,6 @@
 """The data model: one module per aggregate."""
 
+from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
 from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
 from myblog.models.site import Site
@@ -8,6 +9,9 @@ from myblog.models.user import Profile, Role, User
 
 __all__ = [
     "Category",
+    "Comment",
+    "CommentPolicy",
+    "CommentStatus",
     "OutboxEmail",
     "OutboxStatus",
     "Post",
@@ -15,6 +19,7 @@ __all__ = [
     "Profile",
     "Role",
     "Site",
+    "Subscriber",
     "Tag",
     "Upload",
     "User",

@@ -23,6 +23,7 @@ from myblog.extensions import db
 from myblog.models._types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
+    from myblog.models.comment import Comment
     from myblog.models.user import User
 
 
@@ -97,6 +98,8 @@ class Post(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     allow_comments: Mapped[bool] = mapped_column(Boolean, default=True)
+    # when subscribers were mailed about this post; None until it first goes live
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     category_id: Mapped[int | None] = mapped_column(
@@ -110,6 +113,8 @@ class Post(db.Model):  # type: ignore[name-defined]
     tags: Mapped[list[Tag]] = relationship(
         secondary=post_tags, back_populates="posts", order_by="Tag.name"
     )
+    # one-to-many, unbounded: read through the comments service, page by page
+    comments: WriteOnlyMapped[Comment] = relationship(back_populates="post", passive_deletes=True)
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.slug!r} {self.status.value}>"

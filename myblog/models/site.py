@@ -4,6 +4,8 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
+from myblog.models._types import str_enum
+from myblog.models.comment import CommentPolicy
 
 
 class Site(db.Model):  # type: ignore[name-defined]
@@ -14,6 +16,11 @@ class Site(db.Model):  # type: ignore[name-defined]
     tagline: Mapped[str] = mapped_column(String(255), default="")
     about: Mapped[str] = mapped_column(Text, default="")
     about_html: Mapped[str] = mapped_column(Text, default="")
+    comment_policy: Mapped[CommentPolicy] = mapped_column(
+        str_enum(CommentPolicy), default=CommentPolicy.TRUST_RETURNING
+    )
+    # language of the mail the blog sends (templates under email/<language>/ when present)
+    language: Mapped[str] = mapped_column(String(16), default="en")
 
     def __repr__(self) -> str:
         return f"<Site {self.title!r}>"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import render_template
 from sqlalchemy import func, select
 
 from myblog.extensions import db
 from myblog.models import Profile, Role, Site, User
+from myblog.services.mailer import queue_mail
 from myblog.services.markdown import render_markdown
-from myblog.services.outbox import enqueue
 from myblog.services.site import forget_site
 from myblog.services.tokens import TokenError, make_token, read_token
 
@@ -86,16 +85,6 @@ def authenticate(*, login: str, password: str) -> User | None:
 RESET_PURPOSE = "password-reset"
 
 
-def _queue_mail(template: str, *, to: str, subject: str, **context: object) -> None:
-    # text and HTML parts from email/<template>.txt and .html, into the caller's transaction
-    enqueue(
-        to=to,
-        subject=subject,
-        text_body=render_template(f"email/{template}.txt", **context),
-        html_body=render_template(f"email/{template}.html", **context),
-    )
-
-
 def _reset_stamp(user: User) -> str:
     # part of the current hash: once the password changes, every earlier reset link is void
     return user.password_hash[-16:]
@@ -115,10 +104,9 @@ def request_password_reset(
     token = make_token(
         {"uid": user.id, "stamp": _reset_stamp(user)}, purpose=RESET_PURPOSE, secret=secret
     )
-    _queue_mail(
+    queue_mail(
         "reset_password",
         to=user.email,
-        subject=f"Reset your password for {site_title}",
         user=user,
         link=link_for(token),
         site_title=site_title,
@@ -163,10 +151,9 @@ def request_email_change(
     token = make_token(
         {"uid": user.id, "old": user.email, "new": new_email}, purpose=EMAIL_PURPOSE, secret=secret
     )
-    _queue_mail(
+    queue_mail(
         "confirm_email",
         to=new_email,
-        subject=f"Confirm your new email address for {site_title}",
         user=user,
         link=link_for(token),
         site_title=site_title,
@@ -209,10 +196,9 @@ def invite_author(
         purpose=INVITE_PURPOSE,
         secret=secret,
     )
-    _queue_mail(
+    queue_mail(
         "invite",
         to=email,
-        subject=f"{inviter.display_name} invites you to write on {site_title}",
         inviter=inviter,
         link=link_for(token),
         site_title=site_title,

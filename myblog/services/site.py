@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from myblog.extensions import cache, db
-from myblog.models import Site
+from myblog.models import CommentPolicy, Site
 from myblog.services.markdown import render_markdown
 
 _CACHE_KEY = "myblog:site"
@@ -20,6 +20,12 @@ class SiteInfo:
     title: str
     tagline: str
     about_html: str
+    comment_policy: CommentPolicy = CommentPolicy.TRUST_RETURNING
+    language: str = "en"
+
+
+# languages the blog's mail can be written in (templates under email/<code>/, English the default)
+LANGUAGES = {"en": "English", "zh": "中文"}
 
 
 def get_site() -> SiteInfo | None:
@@ -30,7 +36,13 @@ def get_site() -> SiteInfo | None:
     site = db.session.scalar(select(Site).limit(1))
     if site is None:
         return None  # never cached: setup may finish on another worker at any moment
-    info = SiteInfo(title=site.title, tagline=site.tagline, about_html=site.about_html)
+    info = SiteInfo(
+        title=site.title,
+        tagline=site.tagline,
+        about_html=site.about_html,
+        comment_policy=CommentPolicy(site.comment_policy),
+        language=site.language,
+    )
     cache.set(_CACHE_KEY, info)
     return info
 
@@ -40,8 +52,15 @@ def forget_site() -> None:
     cache.delete(_CACHE_KEY)
 
 
-def update_site(*, title: str, tagline: str, about: str) -> Site:
-    """Save the blog's title, tagline and About page."""
+def update_site(
+    *,
+    title: str,
+    tagline: str,
+    about: str,
+    comment_policy: CommentPolicy | None = None,
+    language: str | None = None,
+) -> Site:
+    """Save the blog's title, tagline, About page and (when given) comment and mail settings."""
     site = db.session.scalar(select(Site).limit(1))
     if site is None:
         site = Site(title=title)
@@ -50,6 +69,12 @@ def update_site(*, title: str, tagline: str, about: str) -> Site:
     site.tagline = tagline.strip()
     site.about = about
     site.about_html = render_markdown(about)
+    if comment_policy is not None:
+        site.comment_policy = comment_policy
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ValueError(f"unsupported language {language!r}")
+        site.language = language
     db.session.commit()
     forget_site()
     return site

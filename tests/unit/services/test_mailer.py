@@ -1,0 +1,76 @@
+"""Templated mail: subject in the template, both parts, the blog language, English fallback."""
+
+from __future__ import annotations
+
+import pytest
+from jinja2 import TemplateNotFound
+from sqlalchemy import select
+
+from myblog.extensions import db
+from myblog.models import OutboxEmail, User
+from myblog.services.mailer import queue_mail, render_mail
+from myblog.services.site import update_site
+
+
+def _owner() -> User:
+    return db.session.scalars(select(User)).one()
+
+
+def test_english_by_default(ctx):
+    mail = render_mail("reset_password", user=_owner(), link="http://x/reset/t", site_title="B")
+    assert mail.subject == "Reset your password for B"
+    assert "http://x/reset/t" in mail.text and "Hello owner," in mail.text
+    assert 'href="http://x/reset/t"' in mail.html and '<html lang="en">' in mail.html
+
+
+def test_the_blog_language_picks_the_translation(ctx):
+    update_site(title="B", tagline="", about="", language="zh")
+    mail = render_mail("reset_password", user=_owner(), link="http://x/r", site_title="B")
+    assert mail.subject == "重置你在 B 的密码"
+    assert "设置新密码" in mail.html and '<html lang="zh">' in mail.html
+
+
+def test_a_language_without_a_translation_falls_back_to_english(ctx):
+    mail = render_mail(
+        "invite", language="fr", inviter=_owner(), link="http://x", site_title="B", role="author"
+    )
+    assert mail.subject == "owner invites you to write on B"
+
+
+def test_text_part_is_not_html_escaped_and_html_part_is(ctx):
+    owner = _owner()
+    owner.profile.display_name = "<Tom & Jerry>"
+    mail = render_mail("reset_password", user=owner, link="http://x/?a=1&b=2", site_title="B")
+    assert "Hello <Tom & Jerry>," in mail.text
+    assert "&lt;Tom &amp; Jerry&gt;" in mail.html and "<Tom" not in mail.html
+    db.session.rollback()
+
+
+def test_unsupported_language_is_refused(ctx):
+    with pytest.raises(ValueError):
+        update_site(title="B", tagline="", about="", language="xx")
+
+
+def test_unknown_template_is_an_error(ctx):
+    with pytest.raises(TemplateNotFound):
+        render_mail("no_such_mail")
+
+
+def test_queue_mail_adds_a_row_in_the_callers_transaction(ctx):
+    queue_mail(
+        "invite",
+        to="a@example.com",
+        inviter=_owner(),
+        link="http://x",
+        site_title="B",
+        role="author",
+        headers={"X-Test": "1"},
+    )
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxEmail.id)) is None
+    queue_mail(
+        "invite", to="a@example.com", inviter=_owner(), link="http://x", site_title="B", role="a"
+    )
+    db.session.commit()
+    row = db.session.scalars(select(OutboxEmail)).one()
+    assert row.subject == "owner invites you to write on B" and row.html_body
