@@ -86,6 +86,8 @@ class Config:
             CACHE_REDIS_URL=redis_url,
             CACHE_DEFAULT_TIMEOUT=_int("MYBLOG_CACHE_SECONDS", 30),
             PREFERRED_URL_SCHEME=os.environ.get("MYBLOG_URL_SCHEME", "http"),
+            # where the blog is reached: links in mail written outside a request use it
+            MYBLOG_BASE_URL=os.environ.get("MYBLOG_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         )
         return settings
 
