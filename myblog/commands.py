@@ -1,4 +1,7 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker; shell."""
+"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker; shell.
+
+`rq-worker` lives with the rest of the RQ mail worker in myblog.queue.
+"""
 
 from __future__ import annotations
 
@@ -148,6 +151,9 @@ def shell_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
+    from myblog.queue import rq_worker
+
     for command in (initdb, create_admin, forge, render_posts, publish_due, mail_worker):
         app.cli.add_command(command)
+    app.cli.add_command(rq_worker)
     app.shell_context_processor(shell_context)

@@ -68,9 +68,8 @@ class Config:
             MAIL_USERNAME=os.environ.get("MAIL_USERNAME") or None,
             MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD") or None,
             MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER", "myblog@localhost"),
-            MYBLOG_MAIL_SENDER=os.environ.get(
-                "MYBLOG_MAIL_SENDER", "off" if cls.NAME == "testing" else "thread"
-            ),
+            MYBLOG_MAIL_SENDER=_mail_sender(cls.NAME, redis_url),
+            MYBLOG_MAIL_QUEUE=os.environ.get("MYBLOG_MAIL_QUEUE") or "mail",
             MYBLOG_MAIL_INTERVAL=_int("MYBLOG_MAIL_INTERVAL", 5),
             MAX_CONTENT_LENGTH=_int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
             MYBLOG_POSTS_PER_PAGE=_int("MYBLOG_POSTS_PER_PAGE", 10),
@@ -78,9 +77,13 @@ class Config:
             MYBLOG_AUTO_MIGRATE=_bool("MYBLOG_AUTO_MIGRATE", cls.NAME == "development"),
             MYBLOG_LOGIN_LIMIT=os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
             MYBLOG_RESET_LIMIT=os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
+            MYBLOG_COMMENT_LIMIT=os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
             MYBLOG_RESET_TOKEN_SECONDS=_int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
             MYBLOG_EMAIL_TOKEN_SECONDS=_int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
             MYBLOG_INVITE_TOKEN_SECONDS=_int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),
+            MYBLOG_SUBSCRIBE_LIMIT=os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
+            MYBLOG_SUBSCRIBE_TOKEN_SECONDS=_int("MYBLOG_SUBSCRIBE_TOKEN_SECONDS", 7 * 86400),
+            MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS=_int("MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS", 365 * 86400),
             RATELIMIT_STORAGE_URI=redis_url or "memory://",
             CACHE_TYPE="RedisCache" if redis_url else "SimpleCache",
             CACHE_REDIS_URL=redis_url,
@@ -90,6 +93,26 @@ class Config:
             MYBLOG_BASE_URL=os.environ.get("MYBLOG_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         )
         return settings
+
+
+MAIL_SENDERS = ("thread", "rq", "off")
+
+
+def check_mail_sender(sender: str, redis_url: str | None) -> None:
+    """Refuse an unknown MYBLOG_MAIL_SENDER, and "rq" without a Redis to queue in."""
+    if sender not in MAIL_SENDERS:
+        raise RuntimeError(f"MYBLOG_MAIL_SENDER={sender!r} is not one of {', '.join(MAIL_SENDERS)}")
+    if sender == "rq" and not redis_url:
+        raise RuntimeError("MYBLOG_MAIL_SENDER=rq needs REDIS_URL: the RQ queue lives in Redis")
+
+
+def _mail_sender(config_name: str, redis_url: str | None) -> str:
+    # unset: "off" in testing, "rq" when there is a Redis to queue in, else the embedded thread
+    sender = (os.environ.get("MYBLOG_MAIL_SENDER") or "").strip().lower()
+    if not sender:
+        return "off" if config_name == "testing" else "rq" if redis_url else "thread"
+    check_mail_sender(sender, redis_url)
+    return sender
 
 
 def _normalise_db_url(url: str) -> str:

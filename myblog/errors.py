@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -58,6 +60,10 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
 def _handle_http(error: HTTPException) -> Response | HTTPException:
     if error.code is not None and error.code < 400:
         return error  # redirects raised as exceptions (e.g. by routing) pass through
+    if error.response is not None:
+        return cast(
+            Response, error.response
+        )  # a view prepared its own page (e.g. a comment kept on a 429)
     response = make_response(*error_response(error))
     # HTML pages too keep the error's own headers (Allow on a 405, WWW-Authenticate on a 401)
     for name, value in error.get_headers():

@@ -126,7 +126,15 @@ def stop_background_sender(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Mail; with MYBLOG_MAIL_SENDER=thread, the first request starts the sender."""
+    from myblog.config import check_mail_sender
+
     mail.init_app(app)
+    check_mail_sender(app.config["MYBLOG_MAIL_SENDER"], app.config.get("REDIS_URL"))
+    if app.config["MYBLOG_MAIL_SENDER"] == "rq":
+        # no thread: commits that add outbox rows wake the RQ worker (`flask rq-worker`)
+        from myblog.queue import init_app as init_mail_queue
+
+        init_mail_queue(app)
     if app.config["MYBLOG_MAIL_SENDER"] != "thread":
         return
     # Started by the first request, not here: the reloader's parent process (`flask run --debug`)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from myblog.admin import account, outbox, taxonomy, uploads, users, views  # noqa: E402,F401
+from myblog.admin import account, comments, outbox, subscribers, taxonomy, uploads, users, views  # noqa: E402,F401

@@ -14,6 +14,7 @@ from myblog.admin import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.extensions import db
 from myblog.models import Category, CommentPolicy, Post, PostStatus, Site
+from myblog.services import comments as comment_service
 from myblog.services import posts as post_service
 from myblog.services.site import update_site
 from myblog.services.taxonomy import TaxonomyError, split_tags
@@ -47,7 +48,12 @@ def editable_post(post_id: int) -> Post:
 def dashboard() -> ResponseReturnValue:
     counts = post_service.status_counts(current_user)
     recent = post_service.manageable_posts(user=current_user, page=1, per_page=5)
-    return render_template("admin/dashboard.html", counts=counts, recent=recent.items)
+    return render_template(
+        "admin/dashboard.html",
+        counts=counts,
+        recent=recent.items,
+        comment_counts=comment_service.status_counts(current_user),
+    )
 
 
 @bp.route("/posts")

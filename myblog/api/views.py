@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from myblog.api import bp
 from myblog.services import posts as post_service
@@ -23,6 +24,14 @@ def require_site() -> ResponseReturnValue | None:
 def health() -> ResponseReturnValue:
     """Liveness probe for load balancers."""
     return jsonify(status="ok")
+
+
+@bp.route("/csrf-token")
+def csrf_token() -> ResponseReturnValue:
+    """A CSRF token for a form on a page served without one (comments.js asks when needed)."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/preview", methods=["POST"])

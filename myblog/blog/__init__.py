@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("blog", __name__)
 
-from myblog.blog import views  # noqa: E402,F401
+from myblog.blog import comments, subscriptions, views  # noqa: E402,F401

@@ -25,7 +25,7 @@ from myblog.blog import bp
 from myblog.errors import error_response
 from myblog.extensions import csrf, db
 from myblog.hooks import is_same_origin
-from myblog.models import Category, Tag, User
+from myblog.models import Category, Post, Tag, User
 from myblog.services import posts as post_service
 from myblog.services.redirects import is_safe_next
 
@@ -72,12 +72,19 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/post/<slug>")
 def show_post(slug: str) -> ResponseReturnValue:
+    from myblog.blog.comments import comment_form_for, render_post_page
+
+    post = readable_post_or_404(slug)
+    form = comment_form_for(post)
+    return render_post_page(post, form)
+
+
+def readable_post_or_404(slug: str) -> Post:
     viewer = current_user if current_user.is_authenticated else None
     post = post_service.visible_post(slug, viewer=viewer)
     if post is None:
         abort(404)
-    older, newer = post_service.neighbours(post)
-    return render_template("blog/show_post.html", post=post, older=older, newer=newer)
+    return post
 
 
 @bp.route("/category/<slug>")

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from myblog.services.outbox import DeliveryReport, SendFunction, run_once
+from flask import current_app
+
+from myblog.extensions import db
+from myblog.services import outbox
+from myblog.services.outbox import DeliveryReport, SendFunction
+from myblog.services.subscriptions import announce_due_posts
 
 
 def periodic_pass(
     send: SendFunction | None = None, *, now: datetime | None = None
 ) -> DeliveryReport:
     """Queue what time has made due, then deliver the outbox's due mail."""
-    return run_once(send, now=now)
+    _announce_due_posts(now)
+    return outbox.run_once(send, now=now)
+
+
+def _announce_due_posts(now: datetime | None) -> None:
+    # scheduled posts that went live since the last pass mail their subscribers; a failure
+    # here is logged and must not hold up delivering the mail already queued
+    try:
+        announced = announce_due_posts(now)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("announcing new posts failed")
+        return
+    if announced:
+        current_app.logger.info("announced posts %s to their subscribers", announced)

@@ -25,7 +25,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-__all__ = ["highlight_css", "make_excerpt", "render_markdown"]
+__all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
 
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
@@ -246,6 +246,62 @@ def _sanitise(raw_html: str) -> str:
 def render_markdown(text: str) -> str:
     """Render Markdown source to sanitised HTML that is safe to mark as `Markup`."""
     return _sanitise(_MD.render(text))
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+# Readers' comments get a small subset: paragraphs, emphasis, code, quotes, lists and links.
+# No raw HTML (escaped, not passed through), no images, headings or tables.
+COMMENT_TAGS: frozenset[str] = frozenset(
+    {"p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
+)
+COMMENT_LINK_REL = "nofollow ugc noopener"
+
+
+def _build_comment_markdown() -> MarkdownIt:
+    md = _MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
+        [
+            "emphasis",
+            "backticks",
+            "strikethrough",
+            "blockquote",
+            "list",
+            "fence",
+            "code",
+            "link",
+            "autolink",
+            "linkify",
+            "newline",
+            "escape",
+            "entity",
+        ]
+    )
+    md.linkify = _CjkAwareLinkify()
+    return md
+
+
+_COMMENT_MD = _build_comment_markdown()
+
+
+def render_comment(text: str) -> str:
+    """Render a reader's comment (Markdown-lite) to sanitised HTML; links get rel=nofollow ugc."""
+    return nh3.clean(
+        _COMMENT_MD.render(text),
+        tags=set(COMMENT_TAGS),
+        clean_content_tags=set(CLEAN_CONTENT_TAGS),
+        attributes={"a": {"href"}, "ol": {"start"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=COMMENT_LINK_REL,
+        strip_comments=True,
+    )
+
+
+_LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\(|<(?:https?|mailto):")
+
+
+def count_links(text: str) -> int:
+    """How many links a comment's source holds (URLs, `www.` names, Markdown and autolinks)."""
+    return len(_LINK_PATTERN.findall(text))
 
 
 # --- excerpts ----------------------------------------------------------------------------------

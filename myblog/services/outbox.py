@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
@@ -71,6 +71,43 @@ def enqueue(
     )
     db.session.add(email)
     return email
+
+
+@dataclass(frozen=True)
+class NewEmail:
+    """One message for `enqueue_many`."""
+
+    to: str
+    subject: str
+    text_body: str
+    html_body: str | None = None
+    headers: dict[str, str] | None = None
+
+
+def enqueue_many(emails: Iterable[NewEmail], *, now: datetime | None = None) -> int:
+    """Add many emails to the outbox with one multi-row INSERT in the current transaction, keeping
+    no ORM objects in memory (bulk mail); the caller's commit makes them real. Returns how many.
+    """
+    now = now or utcnow()
+    domain = _msgid_domain()
+    rows = [
+        {
+            "to": email.to,
+            "subject": email.subject,
+            "text_body": email.text_body,
+            "html_body": email.html_body,
+            "headers": json.dumps(email.headers or {}),
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "message_id": make_msgid(domain=domain),
+        }
+        for email in emails
+    ]
+    if rows:
+        db.session.execute(insert(OutboxEmail), rows)
+    return len(rows)
 
 
 def claim_due(

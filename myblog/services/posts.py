@@ -18,6 +18,7 @@ from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_t
 from myblog.models._types import UTCDateTime, utcnow
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
+from myblog.services.subscriptions import announce
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
 MAX_BODY = 500_000
@@ -109,6 +110,8 @@ def save_post(
         # a half-built post (or its new tags) must not ride along on the caller's next commit
         db.session.rollback()
         raise
+    # a post that is live now mails its subscribers once, in the same commit as the save
+    announce(post, now=now)
     db.session.commit()
     _listings_changed()
     return post
@@ -154,6 +157,7 @@ def promote_due_posts(now: datetime | None = None) -> list[Post]:
     )
     for post in due:
         post.status = PostStatus.PUBLISHED
+        announce(post, now=now, catch_up=True)
     if due:
         db.session.commit()
         _listings_changed()

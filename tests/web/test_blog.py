@@ -189,7 +189,8 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
     assert "&lt;script&gt;alert(3)&lt;/script&gt; title" in html
     # the only scripts on the page are our own files
     assert re.findall(r"<script[^>]*>", html) == [
-        '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">'
+        '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
+        '<script src="/static/js/comments.js" defer>',
     ]
 
 

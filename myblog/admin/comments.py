@@ -1,0 +1,54 @@
+"""Comment moderation: the queue by status, single and bulk approve / spam / delete."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from myblog.admin import bp
+from myblog.admin.forms import ActionForm
+from myblog.models import CommentStatus
+from myblog.services import comments as comment_service
+
+
+def _status_arg(raw: str | None) -> CommentStatus:
+    if raw is None or raw not in CommentStatus.__members__.values():
+        abort(404)
+    return CommentStatus(raw)
+
+
+@bp.route("/comments")
+def list_comments() -> ResponseReturnValue:
+    status = _status_arg(request.args.get("status", CommentStatus.PENDING.value))
+    page = request.args.get("page", 1, type=int) or 1
+    comments = comment_service.moderation_queue(current_user, status=status, page=max(page, 1))
+    return render_template(
+        "admin/list_comments.html",
+        comments=comments,
+        status=status,
+        counts=comment_service.status_counts(current_user),
+        form=ActionForm(),
+        actions=comment_service.Action.ALL,
+    )
+
+
+@bp.route("/comments/moderate", methods=["POST"])
+def moderate_comments() -> ResponseReturnValue:
+    """Apply one action to the ticked comments (or the one whose button was pressed)."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    action = request.form.get("action", "")
+    if action not in comment_service.Action.ALL:
+        abort(400, description="Choose approve, spam or delete.")
+    # a comment's own button sends ?one=<id>; the bulk buttons act on the ticked boxes
+    raw = [request.args["one"]] if "one" in request.args else request.form.getlist("ids")
+    ids = [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 12]
+    if not ids:
+        flash("Tick at least one comment.", "warning")
+    else:
+        changed = comment_service.moderate(current_user, action, ids)
+        flash(f"{action.capitalize()}: {changed} comment{'' if changed == 1 else 's'}.", "success")
+    back = request.form.get("status", CommentStatus.PENDING.value)
+    status = back if back in CommentStatus.__members__.values() else CommentStatus.PENDING.value
+    return redirect(url_for("admin.list_comments", status=status))

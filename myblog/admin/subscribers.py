@@ -1,0 +1,43 @@
+"""Admin view of email subscribers: the list with counts, and a CSV export."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
+
+from myblog.admin import bp
+from myblog.admin.views import require_admin
+from myblog.models._types import utcnow
+from myblog.services import subscriptions
+from myblog.services.subscriptions import SubscriberState
+
+
+@bp.route("/subscribers")
+def list_subscribers() -> ResponseReturnValue:
+    require_admin()
+    raw = request.args.get("state", "all")
+    if raw != "all" and raw not in SubscriberState.__members__.values():
+        abort(404)
+    state = None if raw == "all" else SubscriberState(raw)
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = subscriptions.list_subscribers(page=max(page, 1), per_page=50, state=state)
+    return render_template(
+        "admin/list_subscribers.html",
+        pagination=pagination,
+        state=state,
+        counts=subscriptions.subscriber_counts(),
+    )
+
+
+@bp.route("/subscribers.csv")
+def export_subscribers() -> ResponseReturnValue:
+    require_admin()
+    filename = f"subscribers-{utcnow():%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(subscriptions.subscribers_csv()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,65 @@
+"""Forms of the public blog."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional
+
+from myblog.services.comments import MAX_BODY
+
+
+class CommentForm(FlaskForm):
+    """A comment or a reply. Name and email are filled from the account for logged-in writers."""
+
+    name = StringField("Name", validators=[Optional(), Length(max=80)])
+    email = EmailField(
+        "Email",
+        validators=[
+            Optional(),
+            Email(message="That is not a valid email address."),
+            Length(max=254),
+        ],
+        description="Never shown. Used for reply notifications if you ask for them.",
+    )
+    website = StringField(
+        "Website (optional)",
+        validators=[
+            Optional(),
+            URL(require_tld=True, message="Give a full address such as https://example.com."),
+            Length(max=255),
+        ],
+    )
+    body = TextAreaField(
+        "Comment",
+        validators=[
+            DataRequired(message="The comment is empty."),
+            Length(max=MAX_BODY, message=f"A comment may be at most {MAX_BODY} characters."),
+        ],
+        description="Plain text with a little Markdown: *emphasis*, `code`, links.",
+    )
+    notify_replies = BooleanField("Email me when someone replies to this comment")
+    parent_id = HiddenField()
+    # signed time the form was served (minimum fill time); a field humans never see (honeypot)
+    started = HiddenField()
+    nickname = StringField("Leave this field empty", validators=[Optional()])
+    submit = SubmitField("Post comment")
+
+    # guests must give a name and an address; logged-in writers comment under their account
+    require_identity = True
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.require_identity:
+            for f, message in (
+                (self.name, "Your name is needed."),
+                (self.email, "Your email address is needed."),
+            ):
+                if not (f.data or "").strip():
+                    f.errors = [*f.errors, message]
+                    valid = False
+        return valid
+
+    def parent_value(self) -> int | None:
+        raw = (self.parent_id.data or "").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None

@@ -1,0 +1,355 @@
+"""Readers' comments: accepting them, the thread under a post, moderation, notifications."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy.orm import joinedload
+
+from myblog.extensions import db
+from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
+from myblog.models._types import utcnow
+from myblog.services.links import external_url
+from myblog.services.mailer import queue_mail
+from myblog.services.markdown import count_links, render_comment
+
+MAX_BODY = 5000
+MAX_LINKS = 3
+MIN_FILL_SECONDS = 3
+# a comment form older than this is refused as stale (the reader just submits it again)
+MAX_FORM_AGE_SECONDS = 24 * 3600
+
+
+class CommentError(ValueError):
+    """A user-facing reason why a comment was not accepted."""
+
+
+class CommentsClosed(CommentError):
+    """The post does not take comments (closed, or not readable)."""
+
+
+@dataclass
+class CommentInput:
+    body: str
+    name: str = ""
+    email: str = ""
+    website: str = ""
+    parent_id: int | None = None
+    notify_replies: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the form knows about how it was filled, for the anti-spam checks."""
+
+    ip: str
+    started_at: datetime | None  # when the form was served (signed); None if missing/forged
+    honeypot: str = ""
+
+
+def hash_ip(ip: str, secret: str) -> str:
+    """A keyed hash of the address: the same reader gives the same value, the address is gone."""
+    return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def accepts_comments(post: Post, now: datetime) -> bool:
+    return post.allow_comments and post.is_visible(now)
+
+
+def _check_spam(data: CommentInput, submission: Submission, now: datetime) -> None:
+    if submission.honeypot.strip():
+        raise CommentError("Your comment could not be accepted.")
+    if submission.started_at is None:
+        raise CommentError("The form expired; please submit it again.")
+    age = (now - submission.started_at).total_seconds()
+    if age > MAX_FORM_AGE_SECONDS:
+        raise CommentError("The form expired; please submit it again.")
+    if age < MIN_FILL_SECONDS:
+        raise CommentError("That was quick! Please check your comment and submit it again.")
+    if count_links(data.body) > MAX_LINKS:
+        raise CommentError(f"A comment may hold at most {MAX_LINKS} links.")
+
+
+def _check_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise CommentError("The comment is empty.")
+    if len(body) > MAX_BODY:
+        raise CommentError(f"A comment may be at most {MAX_BODY} characters ({len(body)} given).")
+    return body
+
+
+def _parent(post: Post, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
+        raise CommentError("The comment you are replying to is not there any more.")
+    return parent
+
+
+def _is_trusted(email: str) -> bool:
+    found = db.session.scalar(
+        select(Comment.id)
+        .where(Comment.email == email, Comment.status == CommentStatus.APPROVED)
+        .limit(1)
+    )
+    return found is not None
+
+
+def initial_status(policy: CommentPolicy, *, user: User | None, email: str) -> CommentStatus:
+    """Approved or pending, by the blog's policy; the blog's own writers are always approved."""
+    if user is not None or policy is CommentPolicy.OPEN:
+        return CommentStatus.APPROVED
+    if policy is CommentPolicy.TRUST_RETURNING and _is_trusted(email):
+        return CommentStatus.APPROVED
+    return CommentStatus.PENDING
+
+
+def submit_comment(
+    post: Post,
+    data: CommentInput,
+    *,
+    user: User | None,
+    submission: Submission,
+    policy: CommentPolicy,
+    secret: str,
+    now: datetime | None = None,
+) -> Comment:
+    """Check and store a comment, queue the notifications it causes; commits.
+
+    Raises CommentsClosed when the post takes no comments, CommentError for anything else the
+    commenter should fix. Logged-in writers skip the anti-spam checks.
+    """
+    now = now or utcnow()
+    if not accepts_comments(post, now):
+        raise CommentsClosed("Comments are closed for this post.")
+    if user is None:
+        _check_spam(data, submission, now)
+    body = _check_body(data.body)
+    parent = _parent(post, data.parent_id)
+    if user is not None:
+        name, email, website = user.display_name, user.email, None
+    else:
+        name, email = data.name.strip(), data.email.strip().lower()
+        website = data.website.strip() or None
+        if not name or not email:
+            raise CommentError("Your name and email address are needed.")
+    comment = Comment(
+        post=post,
+        parent=parent,
+        author_id=user.id if user is not None else None,
+        name=name[:80],
+        email=email,
+        website=website,
+        body=body,
+        body_html=render_comment(body),
+        status=initial_status(policy, user=user, email=email),
+        notify_replies=data.notify_replies,
+        ip_hash=hash_ip(submission.ip, secret),
+        created_at=now,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    _notify_post_author(comment, post)
+    if comment.status is CommentStatus.APPROVED:
+        _notify_parent(comment)
+    db.session.commit()
+    return comment
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def _comment_link(comment: Comment) -> str:
+    return external_url("blog.show_post", slug=comment.post.slug) + f"#comment-{comment.id}"
+
+
+def _notify_post_author(comment: Comment, post: Post) -> None:
+    author = post.author
+    if comment.author_id == author.id or not author.active:
+        return
+    queue_mail(
+        "new_comment",
+        to=author.email,
+        comment=comment,
+        post=post,
+        site_title=_site_title(),
+        pending=comment.status is CommentStatus.PENDING,
+        link=_comment_link(comment),
+        moderate_link=external_url("admin.list_comments", status=comment.status.value)
+        + f"#c{comment.id}",
+    )
+
+
+def _notify_parent(reply: Comment) -> None:
+    """Mail the parent's commenter about an approved reply, if they asked for that."""
+    parent = reply.parent
+    if parent is None or not parent.notify_replies or parent.email == reply.email:
+        return
+    queue_mail(
+        "comment_reply",
+        to=parent.email,
+        reply=reply,
+        parent=parent,
+        post=reply.post,
+        site_title=_site_title(),
+        link=_comment_link(reply),
+    )
+
+
+def _site_title() -> str:
+    from myblog.services.site import get_site
+
+    site = get_site()
+    return site.title if site is not None else "myblog"
+
+
+# --- the thread under a post --------------------------------------------------------------------
+
+
+@dataclass
+class ThreadComment:
+    """One approved comment as the post page shows it, with its replies below it."""
+
+    id: int
+    parent_id: int | None
+    name: str
+    website: str | None
+    body_html: str
+    created_at: datetime
+    by_writer: bool
+    replying_to: str | None = None
+    replies: list[ThreadComment] = field(default_factory=list)
+
+
+@cache
+def _thread_statement() -> Select[*tuple[Any, ...]]:
+    # plain columns, not ORM objects: a long thread is one cheap query and no identity map
+    return (
+        select(
+            Comment.id,
+            Comment.parent_id,
+            Comment.name,
+            Comment.website,
+            Comment.body_html,
+            Comment.created_at,
+            Comment.author_id.is_not(None),
+        )
+        .where(
+            Comment.post_id == bindparam("post_id"),
+            Comment.status == CommentStatus.APPROVED,
+        )
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+def thread(post_id: int) -> tuple[list[ThreadComment], int]:
+    """The approved comments of a post as a tree (oldest first) and how many there are."""
+    rows = db.session.connection().execute(_thread_statement(), {"post_id": post_id}).all()
+    by_id: dict[int, ThreadComment] = {}
+    roots: list[ThreadComment] = []
+    for row in rows:
+        item = ThreadComment(*row)
+        by_id[item.id] = item
+        parent = by_id.get(item.parent_id) if item.parent_id is not None else None
+        if parent is None:
+            roots.append(item)
+        else:
+            item.replying_to = parent.name
+            parent.replies.append(item)
+    return roots, len(rows)
+
+
+def reply_target(post: Post, comment_id: int) -> Comment | None:
+    """The approved comment of this post a reader wants to reply to, if it exists."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.post_id != post.id or comment.status != CommentStatus.APPROVED:
+        return None
+    return comment
+
+
+# --- moderation ---------------------------------------------------------------------------------
+
+
+class Action:
+    APPROVE = "approve"
+    SPAM = "spam"
+    DELETE = "delete"
+    ALL = (APPROVE, SPAM, DELETE)
+
+
+def can_moderate(user: User, post_author_id: int) -> bool:
+    """Owners and admins moderate everything; authors the comments on their own posts."""
+    return user.is_admin or user.id == post_author_id
+
+
+def _moderatable(user: User) -> Select[Comment]:
+    query = select(Comment)
+    if not user.is_admin:
+        query = query.join(Post, Comment.post_id == Post.id).where(Post.author_id == user.id)
+    return query
+
+
+def moderation_queue(
+    user: User, *, status: CommentStatus, page: int, per_page: int = 20
+) -> Pagination:
+    """The comments this user may moderate in one status, newest first, with their posts."""
+    query = (
+        _moderatable(user)
+        .where(Comment.status == status)
+        .options(joinedload(Comment.post), joinedload(Comment.parent))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def status_counts(user: User) -> dict[CommentStatus, int]:
+    """How many comments this user may moderate are in each status."""
+    query = select(Comment.status, func.count(Comment.id)).group_by(Comment.status)
+    if not user.is_admin:
+        query = query.join(Post, Comment.post_id == Post.id).where(Post.author_id == user.id)
+    counts = dict.fromkeys(CommentStatus, 0)
+    for status, count in db.session.execute(query):
+        counts[CommentStatus(status)] = count
+    return counts
+
+
+def moderate(user: User, action: str, ids: Iterable[int]) -> int:
+    """Approve, mark as spam or delete the given comments this user may moderate; commits.
+
+    Comments the user may not moderate are left alone. Returns how many were changed.
+    """
+    if action not in Action.ALL:
+        raise CommentError("Unknown action.")
+    wanted = sorted({int(i) for i in ids})[:500]
+    if not wanted:
+        return 0
+    comments = list(db.session.scalars(_moderatable(user).where(Comment.id.in_(wanted))))
+    if action == Action.DELETE:
+        db.session.execute(
+            delete(Comment)
+            .where(Comment.id.in_([c.id for c in comments]))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        return len(comments)
+    changed = 0
+    for comment in comments:
+        if action == Action.APPROVE and comment.status is not CommentStatus.APPROVED:
+            comment.status = CommentStatus.APPROVED
+            _notify_parent(comment)
+            changed += 1
+        elif action == Action.SPAM and comment.status is not CommentStatus.SPAM:
+            comment.status = CommentStatus.SPAM
+            changed += 1
+    db.session.commit()
+    return changed

@@ -1,0 +1,49 @@
+// Comments: fetch a CSRF token when the reader starts writing (pages are served without one),
+// and turn "Reply" links into replies in place. Without script the form still works.
+(function () {
+  "use strict";
+  var form = document.getElementById("comment-form");
+  if (!form) return;
+  var tokenInput = form.querySelector("input[name=csrf_token]");
+  var parentInput = form.querySelector("input[name=parent_id]");
+  var context = form.querySelector(".reply-context");
+  var asked = null;
+
+  function ensureToken() {
+    if (tokenInput.value || asked) return asked;
+    asked = fetch(form.dataset.tokenUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (data.csrf_token) tokenInput.value = data.csrf_token; })
+      .catch(function () { asked = null; });  // the server asks again on submit if need be
+    return asked;
+  }
+
+  form.addEventListener("focusin", ensureToken);
+  form.addEventListener("submit", function (event) {
+    if (tokenInput.value) return;
+    event.preventDefault();
+    var p = ensureToken();
+    (p || Promise.resolve()).then(function () { form.submit(); });
+  });
+
+  function setReply(id, name) {
+    parentInput.value = id || "";
+    context.querySelector(".reply-name").textContent = name || "";
+    context.classList.toggle("d-none", !id);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.comment-reply-link");
+    if (link) {
+      event.preventDefault();
+      setReply(link.dataset.replyTo, link.dataset.replyName);
+      form.scrollIntoView({behavior: "smooth", block: "start"});
+      form.querySelector("textarea").focus({preventScroll: true});
+      return;
+    }
+    if (event.target.closest("a.reply-cancel")) {
+      event.preventDefault();
+      setReply("", "");
+    }
+  });
+})();
