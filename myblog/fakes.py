@@ -123,6 +123,8 @@ def forge_data(
                 excerpt=make_excerpt(body),
                 status=status,
                 published_at=when if status is PostStatus.PUBLISHED else None,
+                # fake posts are never mailed to subscribers
+                announced_at=when if status is PostStatus.PUBLISHED else None,
                 created_at=when,
                 updated_at=when,
                 author=rng.choice(authors),
