@@ -296,7 +296,8 @@ def render_comment(text: str) -> str:
     )
 
 
-_LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\(|<(?:https?|mailto):")
+# a Markdown link `[a](https://…)` counts once: through its URL, not also through its "]("
+_LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\((?!\s*<?(?:https?://|www\.))|<mailto:")
 
 
 def count_links(text: str) -> int:
