@@ -22,6 +22,9 @@ REQUIRE_SERVICES = os.environ.get("MYBLOG_REQUIRE_SERVICES") == "1"
 OWNER_PASSWORD = "correct horse battery"
 
 
+REDIS_URL = os.environ.get("MYBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
 def need_service(name: str, available: bool, why: str) -> None:
     """Skip when a service is missing locally; fail instead under MYBLOG_REQUIRE_SERVICES=1."""
     if available:

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from myblog.admin import bp
 from myblog.admin.forms import ActionForm
-from myblog.admin.views import require_admin
+from myblog.admin.views import filter_arg, require_admin
 from myblog.models import OutboxStatus
 from myblog.services import outbox
 
@@ -15,10 +15,7 @@ from myblog.services import outbox
 @bp.route("/outbox")
 def list_outbox() -> ResponseReturnValue:
     require_admin()
-    raw = request.args.get("status", "all")
-    if raw != "all" and raw not in OutboxStatus.__members__.values():
-        abort(404)
-    status = None if raw == "all" else OutboxStatus(raw)
+    status = filter_arg("status", OutboxStatus)
     page = request.args.get("page", 1, type=int) or 1
     messages = outbox.list_messages(page=max(page, 1), per_page=50, status=status)
     return render_template(

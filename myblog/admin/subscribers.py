@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from myblog.admin import bp
-from myblog.admin.views import require_admin
+from myblog.admin.views import filter_arg, require_admin
 from myblog.models._types import utcnow
 from myblog.services import subscriptions
 from myblog.services.subscriptions import SubscriberState
@@ -15,10 +15,7 @@ from myblog.services.subscriptions import SubscriberState
 @bp.route("/subscribers")
 def list_subscribers() -> ResponseReturnValue:
     require_admin()
-    raw = request.args.get("state", "all")
-    if raw != "all" and raw not in SubscriberState.__members__.values():
-        abort(404)
-    state = None if raw == "all" else SubscriberState(raw)
+    state = filter_arg("state", SubscriberState)
     page = request.args.get("page", 1, type=int) or 1
     pagination = subscriptions.list_subscribers(page=max(page, 1), per_page=50, state=state)
     return render_template(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC
+from typing import TypeVar
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -35,6 +37,19 @@ def forbidden(error: Exception) -> ResponseReturnValue:
 def require_admin() -> None:
     if not current_user.is_admin:
         abort(403)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def filter_arg(name: str, choices: type[E]) -> E | None:
+    """A list page's ?<name>= filter: None for "all" (the default), 404 for an unknown value."""
+    raw = request.args.get(name, "all")
+    if raw == "all":
+        return None
+    if raw not in choices.__members__.values():
+        abort(404)
+    return choices(raw)
 
 
 def editable_post(post_id: int) -> Post:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from support import need_service
+from support import REDIS_URL, need_service
 
 POSTGRES_URL = os.environ.get(
     "MYBLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -59,3 +59,17 @@ def make_pg_app(pg_url: str, make_app: Callable[..., Flask]) -> Callable[..., Fl
         return make_app(setup=False, schema=False, SQLALCHEMY_DATABASE_URI=pg_url, **overrides)
 
     return build
+
+
+@pytest.fixture
+def redis_client():
+    """A client of the test Redis (skipped, or failed in CI, when it is not running)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        need_service("Redis", False, f"{REDIS_URL}: {exc}")
+    yield client
+    client.close()

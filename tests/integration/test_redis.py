@@ -1,25 +1,9 @@
 """With REDIS_URL set, the rate limiter and the cache keep their state in Redis."""
 
-import os
 import uuid
 
 import pytest
-from support import need_service, post_form
-
-REDIS_URL = os.environ.get("MYBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        need_service("Redis", False, f"{REDIS_URL}: {exc}")
-    yield client
-    client.close()
+from support import REDIS_URL, post_form
 
 
 @pytest.mark.redis

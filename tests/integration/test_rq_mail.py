@@ -7,7 +7,6 @@ delivers. Each test has its own queue name, so parallel test processes never sha
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 import uuid
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask, current_app
 from sqlalchemy import insert, select
-from support import need_service
+from support import REDIS_URL
 from test_smtp_delivery import Collector, SMTPServer, free_port
 
 from myblog.extensions import db
@@ -36,22 +35,8 @@ from myblog.services.outbox import enqueue
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = os.environ.get("MYBLOG_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # nothing listens on port 1: connecting is refused at once
 DOWN_REDIS_URL = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        need_service("Redis", False, f"{REDIS_URL}: {exc}")
-    yield client
-    client.close()
 
 
 @pytest.fixture
