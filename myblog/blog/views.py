@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask import (
     Response,
@@ -18,16 +19,17 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from myblog.blog import bp
 from myblog.errors import error_response
-from myblog.extensions import csrf, db
+from myblog.extensions import csrf
 from myblog.hooks import is_same_origin
-from myblog.models import Category, Post, Tag, User
+from myblog.models import Category, Post, Tag
 from myblog.services import posts as post_service
 from myblog.services.redirects import is_safe_next
+
+T = TypeVar("T")
 
 
 def page_arg() -> int:
@@ -87,23 +89,29 @@ def readable_post_or_404(slug: str) -> Post:
     return post
 
 
+def _or_404(found: T | None) -> T:
+    if found is None:
+        abort(404)
+    return found
+
+
 @bp.route("/category/<slug>")
 def show_category(slug: str) -> ResponseReturnValue:
-    category = db.first_or_404(select(Category).where(Category.slug == slug))
+    category = _or_404(post_service.find_term(Category, slug))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), category=category)
     return render_template("blog/show_category.html", category=category, pagination=pagination)
 
 
 @bp.route("/tag/<slug>")
 def show_tag(slug: str) -> ResponseReturnValue:
-    tag = db.first_or_404(select(Tag).where(Tag.slug == slug))
+    tag = _or_404(post_service.find_term(Tag, slug))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), tag=tag)
     return render_template("blog/show_tag.html", tag=tag, pagination=pagination)
 
 
 @bp.route("/author/<username>")
 def show_author(username: str) -> ResponseReturnValue:
-    author = db.first_or_404(select(User).where(User.username == username))
+    author = _or_404(post_service.find_author(username))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), author=author)
     return render_template("blog/show_author.html", author=author, pagination=pagination)
 

@@ -253,6 +253,10 @@ def _listing(kind: str) -> Select[*tuple[Any, ...]]:
         .outerjoin(Category, Post.category_id == Category.id)
         .where(Post.visible_clause(bindparam("now", type_=UTCDateTime())), _FILTERS[kind]())
         .order_by(Post.published_at.desc(), Post.id.desc())
+        # bound, not literal: the very same statement object runs for every page, so its cache
+        # key and result metadata are computed once (a fresh .limit(11) costs ~0.1 ms a request)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
 
 
@@ -278,8 +282,8 @@ def _tags_of(post_ids: list[int]) -> dict[int, list[TermRef]]:
 def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     # one row more than a page tells whether another page follows; a COUNT(*) over every
     # readable post would make each request slower as the blog grows
-    query = _listing(kind).limit(per_page + 1).offset((page - 1) * per_page)
-    rows = db.session.connection().execute(query, params).all()
+    params = {**params, "limit": per_page + 1, "offset": (page - 1) * per_page}
+    rows = db.session.connection().execute(_listing(kind), params).all()
     if not rows and page > 1:
         raise PageNotFound(page)
     has_next = len(rows) > per_page
@@ -313,14 +317,62 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     return Page(items=cards, page=page, per_page=per_page, has_next=has_next)
 
 
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A category or tag as its public page shows it."""
+
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorInfo:
+    """An author as their public page shows them."""
+
+    id: int
+    username: str
+    display_name: str
+    bio: str | None
+
+
+@cache
+def _term_statement(model: type[Category] | type[Tag]) -> Select[int, str, str]:
+    return select(model.id, model.name, model.slug).where(model.slug == bindparam("slug"))
+
+
+@cache
+def _author_statement() -> Select[int, str, str | None, str | None]:
+    return (
+        select(User.id, User.username, Profile.display_name, Profile.bio)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(User.username == bindparam("username"))
+    )
+
+
+def find_term(model: type[Category] | type[Tag], slug: str) -> Term | None:
+    """The category or tag with this slug, read as plain values (a public page needs no more)."""
+    row = db.session.connection().execute(_term_statement(model), {"slug": slug}).first()
+    return Term(row[0], row[1], row[2]) if row else None
+
+
+def find_author(username: str) -> AuthorInfo | None:
+    """The user with this username, as their public page shows them."""
+    row = db.session.connection().execute(_author_statement(), {"username": username}).first()
+    if row is None:
+        return None
+    user_id, name, display_name, bio = row
+    return AuthorInfo(user_id, name, display_name or name, bio)
+
+
 def public_posts(
     *,
     page: int,
     per_page: int,
     now: datetime | None = None,
-    category: Category | None = None,
-    tag: Tag | None = None,
-    author: User | None = None,
+    category: Category | Term | None = None,
+    tag: Tag | Term | None = None,
+    author: User | AuthorInfo | None = None,
 ) -> Page:
     """One page of the posts the public may read, newest first, optionally filtered by one of
     category, tag or author."""
