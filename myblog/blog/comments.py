@@ -20,14 +20,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 from flask_login import current_user
+from markupsafe import Markup
 
 from myblog.blog import bp
 from myblog.blog.forms import CommentForm
 from myblog.extensions import csrf, limiter
-from myblog.models import CommentPolicy, CommentStatus, Post
+from myblog.models import CommentPolicy, CommentStatus
 from myblog.models._types import utcnow
 from myblog.services import comments as comment_service
 from myblog.services import posts as post_service
+from myblog.services.posts import PostView
 from myblog.services.tokens import TokenError, make_token, read_token
 
 STAMP_PURPOSE = "comment-form"
@@ -54,7 +56,7 @@ def _started_at(token: str | None, post_id: int) -> datetime | None:
     return datetime.fromtimestamp(data["t"], UTC)
 
 
-def comment_form_for(post: Post) -> CommentForm:
+def comment_form_for(post: PostView) -> CommentForm:
     """An empty comment form for the post page.
 
     Anonymous readers get no CSRF token in the page: making one would give every reader a
@@ -63,6 +65,7 @@ def comment_form_for(post: Post) -> CommentForm:
     """
     with_token = current_user.is_authenticated
     form = CommentForm(formdata=None, meta={"csrf": with_token})
+    form.pristine = True
     form.started.data = _stamp(post.id)
     reply_to = request.args.get("reply_to", "")
     if reply_to.isascii() and reply_to.isdigit() and len(reply_to) < 12:
@@ -72,7 +75,26 @@ def comment_form_for(post: Post) -> CommentForm:
     return form
 
 
-def render_post_page(post: Post, form: CommentForm, status: int = 200) -> Response:
+def pristine_fields(form: CommentForm) -> Markup | None:
+    """The visible fields of an untouched comment form, rendered once per app and variant.
+
+    They are the same for every reader who has not typed anything (no values, no errors), and
+    rendering them through WTForms widgets is the largest part of a post page's template.
+    Hidden per-request values (stamp, parent, CSRF token) are rendered by the page itself.
+    """
+    app = current_app
+    if not form.pristine or app.jinja_env.auto_reload:
+        return None
+    signed_in = bool(current_user.is_authenticated)
+    rendered: dict[bool, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
+    html = rendered.get(signed_in)
+    if html is None:
+        macros = app.jinja_env.get_template("macros/comments.html").module
+        html = rendered[signed_in] = Markup(macros.comment_fields(form, signed_in))  # type: ignore[attr-defined]
+    return html
+
+
+def render_post_page(post: PostView, form: CommentForm, status: int = 200) -> Response:
     older, newer = post_service.neighbours(post)
     comments, comment_count = comment_service.thread(post.id)
     replying_to = None
@@ -87,6 +109,7 @@ def render_post_page(post: Post, form: CommentForm, status: int = 200) -> Respon
         comments=comments,
         comment_count=comment_count,
         form=form,
+        pristine_fields=pristine_fields(form),
         replying_to=replying_to,
         comments_open=comment_service.accepts_comments(post, utcnow()),
     )
@@ -109,7 +132,7 @@ def _too_many_comments(limit: RequestLimit) -> Response | None:
     """On a 429, give the post page back with the comment still in the form."""
     from myblog.blog.views import readable_post_or_404
 
-    post = readable_post_or_404((request.view_args or {}).get("slug", ""))
+    post = PostView.of(readable_post_or_404((request.view_args or {}).get("slug", "")))
     form = CommentForm()  # built with a CSRF token, so the next try goes through
     form.form_errors.append(
         "You are commenting too quickly. Please wait a minute and send it again: "
@@ -168,4 +191,4 @@ def add_comment(slug: str) -> ResponseReturnValue:
             return redirect(url_for("blog.show_post", slug=post.slug, _anchor=anchor))
     if _started_at(form.started.data, post.id) is None:
         form.started.data = _stamp(post.id)  # else the first fill still counts towards the minimum
-    return render_post_page(post, form, status=400)
+    return render_post_page(PostView.of(post), form, status=400)

@@ -32,6 +32,12 @@ from myblog.services.redirects import is_safe_next
 T = TypeVar("T")
 
 
+def _or_404(found: T | None) -> T:
+    if found is None:
+        abort(404)
+    return found
+
+
 def page_arg() -> int:
     """The ?page= number: a positive integer, else 404 (never a 500)."""
     raw = request.args.get("page", "1")
@@ -76,23 +82,15 @@ def index() -> ResponseReturnValue:
 def show_post(slug: str) -> ResponseReturnValue:
     from myblog.blog.comments import comment_form_for, render_post_page
 
-    post = readable_post_or_404(slug)
-    form = comment_form_for(post)
-    return render_post_page(post, form)
+    viewer = current_user if current_user.is_authenticated else None
+    post = _or_404(post_service.visible_post_view(slug, viewer=viewer))
+    return render_post_page(post, comment_form_for(post))
 
 
 def readable_post_or_404(slug: str) -> Post:
+    """The post as an ORM instance, for the requests that change something under it."""
     viewer = current_user if current_user.is_authenticated else None
-    post = post_service.visible_post(slug, viewer=viewer)
-    if post is None:
-        abort(404)
-    return post
-
-
-def _or_404(found: T | None) -> T:
-    if found is None:
-        abort(404)
-    return found
+    return _or_404(post_service.visible_post(slug, viewer=viewer))
 
 
 @bp.route("/category/<slug>")

@@ -121,11 +121,12 @@ class Post(db.Model):  # type: ignore[name-defined]
 
     def is_visible(self, now: datetime) -> bool:
         """True when the public may read this post at time `now`."""
-        return (
-            self.status is not PostStatus.DRAFT
-            and self.published_at is not None
-            and self.published_at <= now
-        )
+        return self.visible_at(self.status, self.published_at, now)
+
+    @staticmethod
+    def visible_at(status: PostStatus, published_at: datetime | None, now: datetime) -> bool:
+        """The rule of is_visible, for a post read as plain values."""
+        return status is not PostStatus.DRAFT and published_at is not None and published_at <= now
 
     @classmethod
     def visible_clause(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:

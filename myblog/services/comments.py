@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, bindparam, delete, func, select
@@ -20,6 +20,9 @@ from myblog.models._types import utcnow
 from myblog.services.links import external_url
 from myblog.services.mailer import queue_mail
 from myblog.services.markdown import count_links, render_comment
+
+if TYPE_CHECKING:
+    from myblog.services.posts import PostView
 
 MAX_BODY = 5000
 MAX_LINKS = 3
@@ -60,7 +63,7 @@ def hash_ip(ip: str, secret: str) -> str:
     return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
-def accepts_comments(post: Post, now: datetime) -> bool:
+def accepts_comments(post: Post | PostView, now: datetime) -> bool:
     return post.allow_comments and post.is_visible(now)
 
 
@@ -269,7 +272,7 @@ def thread(post_id: int) -> tuple[list[ThreadComment], int]:
     return roots, len(rows)
 
 
-def reply_target(post: Post, comment_id: int) -> Comment | None:
+def reply_target(post: Post | PostView, comment_id: int) -> Comment | None:
     """The approved comment of this post a reader wants to reply to, if it exists."""
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.post_id != post.id or comment.status != CommentStatus.APPROVED:

@@ -68,7 +68,7 @@ class PostInput:
     allow_comments: bool = True
 
 
-def can_edit(user: User, post: Post) -> bool:
+def can_edit(user: User, post: Post | PostView) -> bool:
     """Owners and admins edit every post; authors only their own."""
     return user.is_admin or post.author_id == user.id
 
@@ -336,8 +336,12 @@ class AuthorInfo:
     bio: str | None
 
 
+_TERMS: dict[str, type[Category] | type[Tag]] = {"Category": Category, "Tag": Tag}
+
+
 @cache
-def _term_statement(model: type[Category] | type[Tag]) -> Select[int, str, str]:
+def _term_statement(kind: str) -> Select[int, str, str]:
+    model = _TERMS[kind]
     return select(model.id, model.name, model.slug).where(model.slug == bindparam("slug"))
 
 
@@ -352,7 +356,7 @@ def _author_statement() -> Select[int, str, str | None, str | None]:
 
 def find_term(model: type[Category] | type[Tag], slug: str) -> Term | None:
     """The category or tag with this slug, read as plain values (a public page needs no more)."""
-    row = db.session.connection().execute(_term_statement(model), {"slug": slug}).first()
+    row = db.session.connection().execute(_term_statement(model.__name__), {"slug": slug}).first()
     return Term(row[0], row[1], row[2]) if row else None
 
 
@@ -447,6 +451,102 @@ def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None)
 
 
 @dataclass(frozen=True, slots=True)
+class PostView:
+    """What the post page shows of a post: plain values, no ORM instance behind them."""
+
+    id: int
+    title: str
+    slug: str
+    excerpt: str
+    body_html: str
+    status: PostStatus
+    published_at: datetime | None
+    allow_comments: bool
+    author_id: int
+    author: AuthorRef
+    category: TermRef | None
+    tags: list[TermRef]
+
+    def is_visible(self, now: datetime) -> bool:
+        return Post.visible_at(self.status, self.published_at, now)
+
+    @classmethod
+    def of(cls, post: Post) -> PostView:
+        """The view of a post already loaded as an ORM instance."""
+        author = post.author
+        return cls(
+            id=post.id,
+            title=post.title,
+            slug=post.slug,
+            excerpt=post.excerpt,
+            body_html=post.body_html,
+            status=post.status,
+            published_at=post.published_at,
+            allow_comments=post.allow_comments,
+            author_id=post.author_id,
+            author=AuthorRef(author.username, author.display_name),
+            category=TermRef(post.category.name, post.category.slug) if post.category else None,
+            tags=[TermRef(tag.name, tag.slug) for tag in post.tags],
+        )
+
+
+@cache
+def _post_view_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Post.id,
+            Post.title,
+            Post.slug,
+            Post.excerpt,
+            Post.body_html,
+            Post.status,
+            Post.published_at,
+            Post.allow_comments,
+            Post.author_id,
+            User.username,
+            Profile.display_name,
+            Category.name,
+            Category.slug,
+        )
+        .join(User, Post.author_id == User.id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(Category, Post.category_id == Category.id)
+        .where(Post.slug == bindparam("slug"))
+    )
+
+
+def visible_post_view(
+    slug: str, *, viewer: User | None, now: datetime | None = None
+) -> PostView | None:
+    """visible_post for the post page: the same rule, read as plain columns (two statements)."""
+    row = db.session.connection().execute(_post_view_statement(), {"slug": slug}).first()
+    if row is None:
+        return None
+    (pid, title, slug, excerpt, body_html, status, published_at, allow_comments, author_id) = row[
+        :9
+    ]
+    username, display_name, cat_name, cat_slug = row[9:]
+    view = PostView(
+        id=pid,
+        title=title,
+        slug=slug,
+        excerpt=excerpt,
+        body_html=body_html,
+        status=status,
+        published_at=published_at,
+        allow_comments=allow_comments,
+        author_id=author_id,
+        author=AuthorRef(username, display_name or username),
+        category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
+        tags=[],
+    )
+    if not view.is_visible(now or utcnow()) and (viewer is None or not can_edit(viewer, view)):
+        return None
+    view.tags.extend(_tags_of([pid])[pid])
+    return view
+
+
+@dataclass(frozen=True, slots=True)
 class PostLink:
     """Just what a "previous/next post" link needs."""
 
@@ -471,7 +571,9 @@ def _neighbour_statement(older: bool) -> Select[str, str]:
     return select(Post.slug, Post.title).where(where).order_by(*order).limit(1)
 
 
-def neighbours(post: Post, now: datetime | None = None) -> tuple[PostLink | None, PostLink | None]:
+def neighbours(
+    post: Post | PostView, now: datetime | None = None
+) -> tuple[PostLink | None, PostLink | None]:
     """The readable posts published just before and just after this one."""
     if post.published_at is None:
         return None, None

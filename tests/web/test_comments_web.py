@@ -457,3 +457,49 @@ def test_the_post_page_runs_as_many_queries_with_200_comments_as_with_2(
     assert "200 comments" in page
     assert page.count('<li class="comment') == 200
     assert page.count('<li class="comment comment-reply"') > 60
+
+
+def _without_stamp(page: str) -> str:
+    """The page without its per-request signed values (form stamp, CSRF tokens)."""
+    return re.sub(r'(<input[^>]*name="(?:started|csrf_token)"[^>]*value=")[^"]*"', r'\1"', page)
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_untouched_form_from_memory_is_the_form_the_widgets_render(
+    app, client, slug, signed_in
+):
+    app.test_client().get(f"/post/{slug}")  # an anonymous reader came first
+    if signed_in:
+        login(client)
+        client.get("/")  # shows the "welcome back" message once
+    assert app.jinja_env.auto_reload is False  # tests run templates as production does
+    remembered = client.get(f"/post/{slug}")
+    assert app.extensions["myblog.comment_fields"][signed_in].startswith('<div class="hp-field"')
+    app.jinja_env.auto_reload = True  # as in development: nothing is remembered
+    try:
+        rendered = client.get(f"/post/{slug}")
+    finally:
+        app.jinja_env.auto_reload = False
+    page = remembered.get_data(as_text=True)
+    assert _without_stamp(page) == _without_stamp(rendered.get_data(as_text=True))
+    assert ('name="email"' in page) is not signed_in
+    assert 'name="body"' in page and 'name="nickname"' in page and hidden(page, "started")
+
+
+def test_a_refused_comment_is_not_shown_in_the_remembered_empty_form(app, client, slug):
+    client.get(f"/post/{slug}")  # the empty form is remembered
+    token = client.get("/api/csrf-token").get_json()["csrf_token"]
+    page = client.post(
+        f"/post/{slug}/comments",
+        data={
+            "csrf_token": token,
+            "name": "Mallory",
+            "email": "not-an-address",
+            "body": "Kept text",
+            "started": hidden(client.get(f"/post/{slug}").get_data(as_text=True), "started"),
+        },
+    ).get_data(as_text=True)
+    assert textarea(page) == "Kept text" and 'value="Mallory"' in page
+    assert "not a valid email address" in page
+    fresh = client.get(f"/post/{slug}").get_data(as_text=True)
+    assert textarea(fresh) == "" and "Mallory" not in fresh and "is-invalid" not in fresh

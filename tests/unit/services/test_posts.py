@@ -8,13 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 from myblog.extensions import db
-from myblog.models import Post, PostStatus, Role, User
+from myblog.models import Category, Post, PostStatus, Role, Tag, User
 from myblog.services.accounts import create_user
 from myblog.services.posts import (
     PageNotFound,
     PostError,
     PostInput,
     PostLink,
+    PostView,
+    Term,
     archive_months,
     delete_post,
     neighbours,
@@ -23,7 +25,10 @@ from myblog.services.posts import (
     public_posts,
     rerender_all,
     save_post,
+    find_author,
+    find_term,
     visible_post,
+    visible_post_view,
 )
 from myblog.services.taxonomy import create_category, get_or_create_tags
 
@@ -225,6 +230,53 @@ def test_visible_post_shows_drafts_only_to_who_may_edit_them(ctx):
     assert visible_post(draft.slug, viewer=author, now=NOW).id == draft.id
     assert visible_post(draft.slug, viewer=admin, now=NOW).id == draft.id
     assert visible_post("no-such-post", viewer=admin, now=NOW) is None
+
+
+@pytest.mark.parametrize("find", [visible_post, visible_post_view])
+def test_the_post_page_view_follows_the_same_visibility_rule(ctx, find):
+    author = new_user("writer")
+    other = new_user("other")
+    admin = new_user("boss", Role.ADMIN)
+    draft = write("Secret", author=author)
+    soon = write("Soon", status=PostStatus.SCHEDULED, published_at=NOW + HOUR)
+    public = publish_at(NOW - HOUR, "Public")
+    assert find(public.slug, viewer=None, now=NOW).id == public.id
+    assert find(draft.slug, viewer=None, now=NOW) is None
+    assert find(draft.slug, viewer=other, now=NOW) is None
+    assert find(draft.slug, viewer=author, now=NOW).id == draft.id
+    assert find(draft.slug, viewer=admin, now=NOW).id == draft.id
+    assert find(soon.slug, viewer=None, now=NOW) is None
+    assert find(soon.slug, viewer=None, now=NOW + HOUR).id == soon.id
+    assert find("no-such-post", viewer=admin, now=NOW) is None
+
+
+def test_the_post_view_read_by_columns_equals_the_view_of_the_orm_post(ctx):
+    category = create_category("Notes")
+    post = publish_at(
+        NOW - HOUR, "Full", category_id=category.id, tags=["zeta", "alpha"], allow_comments=False
+    )
+    draftless = publish_at(NOW - HOUR, "Bare")
+    for one in (post, draftless):
+        db.session.expire_all()
+        by_columns = visible_post_view(one.slug, viewer=None, now=NOW)
+        assert by_columns == PostView.of(db.session.get(Post, one.id))
+    view = visible_post_view(post.slug, viewer=None, now=NOW)
+    assert [t.name for t in view.tags] == ["alpha", "zeta"]
+    assert view.category.slug == category.slug and view.allow_comments is False
+    assert view.author.username == owner().username and view.body_html.startswith("<p>")
+
+
+def test_find_term_and_find_author_read_plain_values(ctx):
+    category = create_category("Travel notes")
+    [tag] = get_or_create_tags(["python"])
+    db.session.commit()
+    assert find_term(Category, category.slug) == Term(category.id, "Travel notes", category.slug)
+    assert find_term(Tag, "python").name == "python"
+    assert find_term(Category, "python") is None and find_term(Tag, category.slug) is None
+    me = owner()
+    found = find_author(me.username)
+    assert (found.id, found.username, found.display_name) == (me.id, me.username, me.display_name)
+    assert find_author("nobody") is None
 
 
 def test_visible_post_hides_a_scheduled_post_until_its_time(ctx):
