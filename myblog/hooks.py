@@ -85,7 +85,8 @@ def _raw_prefix(endpoint: str) -> str:
     prefixes: dict[str, str] = g.setdefault("_link_prefixes", {})
     prefix = prefixes.get(endpoint)
     if prefix is None:
-        url = url_for(endpoint, **{_ROUTE_ARGS[endpoint]: _SLUG_MARKER})
+        values: dict[str, Any] = {_ROUTE_ARGS[endpoint]: _SLUG_MARKER}
+        url = url_for(endpoint, **values)
         before, _, after = url.partition(_SLUG_MARKER)
         if after:
             raise ValueError(f"{endpoint}: the argument is not at the end of {url}")
