@@ -1,359 +1,48 @@
-"""The blog's Markdown pipeline: Markdown → highlighted, sanitised HTML, excerpts and code CSS."""
+"""The blog's Markdown pipeline: Markdown → highlighted, sanitised HTML, excerpts and code CSS.
+
+The engine (markdown-it with its plugins, Pygments' lexers) lives in `markdown_engine` and is
+imported on first use: rendering happens when something is saved, never while a page is read,
+so a worker that only serves readers does not carry it (a few MB each).
+"""
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any
-
-import nh3
-from linkify_it import LinkifyIt
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml, unescapeAll
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.token import STANDARD_TYPES
-from pygments.util import ClassNotFound
+from types import ModuleType
 
 __all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
 
-LIGHT_STYLE = "default"
-DARK_STYLE = "github-dark"
-DARK_SCOPE = '[data-bs-theme="dark"] .highlight'
 
-_FORMATTER = HtmlFormatter(nowrap=False, cssclass="highlight", wrapcode=True)
+def _engine() -> ModuleType:
+    from myblog.services import markdown_engine
 
-# --- sanitiser allow-lists -------------------------------------------------------------------
-
-ALLOWED_TAGS: frozenset[str] = frozenset(
-    {
-        "h1", "h2", "h3", "h4", "h5", "h6",
-        "p", "br", "hr", "blockquote",
-        "em", "strong", "del", "s", "sub", "sup", "kbd", "code", "pre", "span", "div",
-        "a", "img",
-        "table", "thead", "tbody", "tr", "th", "td",
-        "ul", "ol", "li", "dl", "dt", "dd",
-        "input", "section",
-    }
-)  # fmt: skip
-
-# `class` is deliberately absent here: nh3 only filters class *values* (see ALLOWED_CLASSES)
-# when the attribute itself is not allowed outright.
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
-    **{f"h{level}": {"id"} for level in range(1, 7)},
-    "a": {"href", "title", "id"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "li": {"id"},
-    "ol": {"start"},
-    "input": {"checked"},
-}
-
-# Raw HTML inputs are forced to be inert checkboxes, whatever the author wrote.
-FORCED_ATTRIBUTES: dict[str, dict[str, str]] = {
-    "input": {"type": "checkbox", "disabled": "disabled"},
-}
-
-ALLOWED_URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
-
-# Dropped together with their content rather than unwrapped into visible text.
-CLEAN_CONTENT_TAGS: frozenset[str] = frozenset(
-    {"script", "style", "iframe", "object", "embed", "svg", "math", "noscript", "template"}
-)
-
-LINK_REL = "nofollow noopener"
-
-
-def _pygments_classes() -> set[str]:
-    classes = {cls for cls in STANDARD_TYPES.values() if cls}
-    for style in (LIGHT_STYLE, DARK_STYLE):
-        classes.update(cls for cls in HtmlFormatter(style=style).class2style if cls)
-    return classes
-
-
-# Restricting class values stops authors borrowing site CSS (e.g. Bootstrap's
-# `position-fixed`) to overlay or fake parts of the page.
-ALLOWED_CLASSES: dict[str, set[str]] = {
-    "div": {"highlight", "table-responsive"},
-    "span": _pygments_classes(),
-    "table": {"table"},
-    "th": {"text-start", "text-center", "text-end"},
-    "td": {"text-start", "text-center", "text-end"},
-    "ul": {"contains-task-list"},
-    "ol": {"footnotes-list"},
-    "li": {"task-list-item", "footnote-item"},
-    "input": {"task-list-item-checkbox"},
-    "sup": {"footnote-ref"},
-    "a": {"footnote-backref"},
-    "hr": {"footnotes-sep"},
-    "section": {"footnotes"},
-}
-
-# --- heading anchors ---------------------------------------------------------------------------
-
-_SLUG_DROP = re.compile(r"[^\w\s-]")
-_SLUG_DASHES = re.compile(r"[\s_-]+")
-
-
-def _heading_slug(title: str) -> str:
-    # \w is Unicode-aware, so CJK text survives while punctuation (incl. full-width) goes.
-    slug = _SLUG_DASHES.sub("-", _SLUG_DROP.sub("", title.lower())).strip("-")
-    return slug or "section"
-
-
-# --- linkify -----------------------------------------------------------------------------------
-
-
-# East Asian wide/full-width ranges: Han, kana, Hangul, CJK and full-width punctuation.
-_WIDE_CHAR = re.compile(
-    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f"
-    "\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6"
-    "\U00020000-\U0003fffd]"
-)
-
-
-def _mask_wide(text: str) -> str:
-    # One space per code point, so match offsets still index the original text.
-    return _WIDE_CHAR.sub(" ", text)
-
-
-class _CjkAwareLinkify:
-    """linkify-it wrapper that treats CJK/full-width characters as the end of a bare URL."""
-
-    # Chinese prose runs straight into URLs ("访问https://a.com了解更多"); unmasked, linkify-it
-    # swallows the following words into a punycoded host, or rejects "example.com了解" outright.
-    # The cost: a bare URL with a CJK path is cut there (write <url> or [text](url) for those).
-
-    def __init__(self) -> None:
-        self._inner: Any = LinkifyIt()
-
-    def pretest(self, text: str) -> bool:
-        return bool(self._inner.pretest(text))
-
-    def test(self, text: str) -> bool:
-        return bool(self._inner.test(_mask_wide(text)))
-
-    def match(self, text: str) -> Any:
-        return self._inner.match(_mask_wide(text))
-
-    def match_at_start(self, text: str) -> Any:
-        return self._inner.match_at_start(_mask_wide(text))
-
-
-# --- render rules ------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=256)
-def _lexer_for(language: str) -> Lexer | None:
-    try:
-        lexer: Lexer = get_lexer_by_name(language)
-    except ClassNotFound:
-        return None
-    return lexer
-
-
-def _render_fence(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    token = tokens[idx]
-    info = unescapeAll(token.info).strip()
-    language = info.split(maxsplit=1)[0].lower() if info else ""
-    lexer = _lexer_for(language) if language else None
-    if lexer is None:
-        return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
-    return str(highlight(token.content, lexer, _FORMATTER))
-
-
-def _render_table_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return '<div class="table-responsive">\n<table class="table">\n'
-
-
-def _render_table_close(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return "</table>\n</div>\n"
-
-
-_ALIGN_CLASSES = {"left": "text-start", "center": "text-center", "right": "text-end"}
-
-
-def _render_cell_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    # markdown-it aligns cells with style="text-align:…", which the CSP would block.
-    token = tokens[idx]
-    style = token.attrs.pop("style", None)
-    if isinstance(style, str):
-        align = _ALIGN_CLASSES.get(style.removeprefix("text-align:"))
-        if align:
-            token.attrSet("class", align)
-    return self.renderToken(tokens, idx, options, env)
-
-
-class _MarkdownIt(MarkdownIt):
-    def validateLink(self, url: str) -> bool:
-        # nh3's scheme allow-list is the single gate for URLs. markdown-it's own deny-list would
-        # echo a rejected `[x](javascript:…)` back as literal text; here the link is still
-        # formed and nh3 then drops the unsafe href/src, so the payload vanishes entirely.
-        return True
-
-
-def _build_markdown() -> MarkdownIt:
-    md = (
-        _MarkdownIt("commonmark", {"linkify": True})
-        .enable(["table", "strikethrough", "linkify"])
-        .use(footnote_plugin)
-        .use(tasklists_plugin, enabled=False)
-        .use(anchors_plugin, min_level=1, max_level=4, slug_func=_heading_slug)
-    )
-    md.linkify = _CjkAwareLinkify()
-    md.add_render_rule("fence", _render_fence)
-    md.add_render_rule("table_open", _render_table_open)
-    md.add_render_rule("table_close", _render_table_close)
-    md.add_render_rule("th_open", _render_cell_open)
-    md.add_render_rule("td_open", _render_cell_open)
-    return md
-
-
-_MD = _build_markdown()
-
-
-def _sanitise(raw_html: str) -> str:
-    return nh3.clean(
-        raw_html,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(CLEAN_CONTENT_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        set_tag_attribute_values=FORCED_ATTRIBUTES,
-        allowed_classes=ALLOWED_CLASSES,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel=LINK_REL,
-        strip_comments=True,
-    )
+    return markdown_engine
 
 
 def render_markdown(text: str) -> str:
     """Render Markdown source to sanitised HTML that is safe to mark as `Markup`."""
-    return _sanitise(_MD.render(text))
-
-
-# --- comments ----------------------------------------------------------------------------------
-
-# Readers' comments get a small subset: paragraphs, emphasis, code, quotes, lists and links.
-# No raw HTML (escaped, not passed through), no images, headings or tables.
-COMMENT_TAGS: frozenset[str] = frozenset(
-    {"p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
-)
-COMMENT_LINK_REL = "nofollow ugc noopener"
-
-
-def _build_comment_markdown() -> MarkdownIt:
-    md = _MarkdownIt("zero", {"linkify": True, "breaks": True, "html": False}).enable(
-        [
-            "emphasis",
-            "backticks",
-            "strikethrough",
-            "blockquote",
-            "list",
-            "fence",
-            "code",
-            "link",
-            "autolink",
-            "linkify",
-            "newline",
-            "escape",
-            "entity",
-        ]
-    )
-    md.linkify = _CjkAwareLinkify()
-    return md
-
-
-_COMMENT_MD = _build_comment_markdown()
+    result: str = _engine().render_markdown(text)
+    return result
 
 
 def render_comment(text: str) -> str:
     """Render a reader's comment (Markdown-lite) to sanitised HTML; links get rel=nofollow ugc."""
-    return nh3.clean(
-        _COMMENT_MD.render(text),
-        tags=set(COMMENT_TAGS),
-        clean_content_tags=set(CLEAN_CONTENT_TAGS),
-        attributes={"a": {"href"}, "ol": {"start"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel=COMMENT_LINK_REL,
-        strip_comments=True,
-    )
-
-
-# a Markdown link `[a](https://…)` counts once: through its URL, not also through its "]("
-_LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\((?!\s*<?(?:https?://|www\.))|<mailto:")
+    result: str = _engine().render_comment(text)
+    return result
 
 
 def count_links(text: str) -> int:
     """How many links a comment's source holds (URLs, `www.` names, Markdown and autolinks)."""
-    return len(_LINK_PATTERN.findall(text))
-
-
-# --- excerpts ----------------------------------------------------------------------------------
-
-_TRAILING_PUNCTUATION = " \t\n,.;:!?、，。；：！？-—"
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not _WIDE_CHAR.match(char)
+    result: int = _engine().count_links(text)
+    return result
 
 
 def make_excerpt(text: str, length: int = 200) -> str:
     """Return a plain-text (not HTML-escaped) excerpt of Markdown `text`, at most `length` chars."""
-    if length <= 0:
-        return ""
-    # Code blocks, footnote markers and footnote bodies read as noise in a summary.
-    stripped = nh3.clean(
-        render_markdown(text), tags=set(), clean_content_tags={"pre", "sup", "section"}
-    )
-    plain = " ".join(html.unescape(stripped).split())
-    if len(plain) <= length:
-        return plain
-    limit = length - 1  # leave room for the ellipsis
-    cut = plain[:limit]
-    if cut and _is_word_char(cut[-1]) and _is_word_char(plain[limit]):
-        space = cut.rfind(" ")
-        # Only back off to a space if that keeps most of the text (one very long word is cut).
-        if space > limit // 2:
-            cut = cut[:space]
-    return cut.rstrip(_TRAILING_PUNCTUATION) + "…"
-
-
-# --- stylesheet --------------------------------------------------------------------------------
+    result: str = _engine().make_excerpt(text, length)
+    return result
 
 
 def highlight_css() -> str:
     """Return Pygments CSS for `.highlight`: light by default, dark under Bootstrap's dark theme."""
-    light = HtmlFormatter(style=LIGHT_STYLE)
-    dark = HtmlFormatter(style=DARK_STYLE)
-    # Pygments only emits rules for tokens a style colours, so light colours and weights would
-    # leak into dark mode; this reset outranks `.highlight .k` but loses to the dark rules.
-    reset = (
-        f"{DARK_SCOPE} span {{ color: inherit; background-color: transparent; "
-        "font-weight: inherit; font-style: inherit; text-decoration: none; border: 0 }"
-    )
-    lines = [
-        "/* Generated by myblog.services.markdown.highlight_css(); do not edit by hand. */",
-        *light.get_background_style_defs(".highlight"),
-        *light.get_token_style_defs(".highlight"),
-        reset,
-        *dark.get_background_style_defs(DARK_SCOPE),
-        *dark.get_token_style_defs(DARK_SCOPE),
-    ]
-    return "\n".join(lines) + "\n"
+    result: str = _engine().highlight_css()
+    return result

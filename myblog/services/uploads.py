@@ -18,10 +18,15 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from PIL import Image, ImageOps
 from werkzeug.utils import secure_filename
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported by the functions that decode and encode: only uploads need it, and it
+# would add ~5 MB to every worker that only serves pages.
 
 __all__ = ["StoredImage", "UploadError", "safe_display_name", "store_image"]
 
@@ -129,6 +134,8 @@ def _format_limit(max_bytes: int) -> str:
 
 
 def _decode(raw: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    from PIL import Image
+
     with warnings.catch_warnings():
         # Pillow only *warns* for moderately oversized images; turn that into a hard failure.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -163,6 +170,8 @@ def _too_many_pixels() -> UploadError:
 
 
 def _strip(image: Image.Image, output: _Output) -> Image.Image:
+    from PIL import Image, ImageOps
+
     oriented = ImageOps.exif_transpose(image)
     image.close()
     mode = _target_mode(oriented, output)
