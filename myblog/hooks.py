@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, g, redirect, request, url_for
+from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask_login.config import COOKIE_NAME
 from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -52,6 +54,19 @@ def _load_site() -> Any:
             return None  # the API answers 503 by itself rather than redirecting
         return redirect(url_for("auth.setup"))
     return None
+
+
+def _anonymous_without_cookies() -> None:
+    # No session cookie and no remember-me cookie: nobody can be logged in. Saying so up front
+    # spares Flask-Login's session-protection check, which hashes the client's address and
+    # user agent on every request that looks at current_user, before it finds the empty session.
+    cookies = request.cookies
+    config = current_app.config
+    if (
+        config["SESSION_COOKIE_NAME"] not in cookies
+        and config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) not in cookies
+    ):
+        g._login_user = login_manager.anonymous_user()
 
 
 def _security_headers(response: Response) -> Response:
@@ -104,11 +119,21 @@ def link_prefix(endpoint: str) -> Markup:
     return escape(_raw_prefix(endpoint))
 
 
-def path_segment(value: str) -> Markup:
-    """The value quoted as werkzeug's string converter quotes it, ready for an HTML attribute."""
+def path_segment(value: str, prefix: Markup | None = None) -> Markup:
+    """The value quoted as werkzeug's string converter quotes it, ready for an HTML attribute,
+    after `prefix` (a link_prefix) when given: `{{ post.slug|path_segment(post_at) }}`."""
     if _PLAIN_SEGMENT.match(value):
-        return Markup(value)
-    return escape(quote(value, safe=_CONVERTER_SAFE))
+        segment = Markup(value)
+    else:
+        segment = escape(quote(value, safe=_CONVERTER_SAFE))
+    return segment if prefix is None else prefix + segment
+
+
+def time_tag(moment: datetime, shown: str = "%Y-%m-%d") -> Markup:
+    """`<time datetime="ISO">shown</time>` for a datetime, as one piece of markup."""
+    # digits, dashes, colons, dots, "T" and "+": nothing to escape in either part
+    text = moment.date().isoformat() if shown == "%Y-%m-%d" else moment.strftime(shown)
+    return Markup(f'<time datetime="{moment.isoformat()}">{text}</time>')
 
 
 def slug_url(endpoint: str, value: str) -> str:
@@ -195,6 +220,7 @@ def _load_user(user_id: str) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register the hooks on the app."""
+    app.before_request(_anonymous_without_cookies)
     app.before_request(_load_site)
     app.after_request(_security_headers)
     app.teardown_appcontext(_remove_uncommitted_files)
@@ -203,6 +229,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(slug_url)
     app.add_template_global(link_prefix)
     app.add_template_filter(path_segment)
+    app.add_template_filter(time_tag)
     app.jinja_env.globals["url_for"] = _memoised_url_for(app)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"

@@ -9,7 +9,17 @@ from functools import cache
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from myblog.extensions import cache as cache_store
@@ -247,7 +257,7 @@ def _listing(kind: str) -> Select[*tuple[Any, ...]]:
     # Built once per kind and reused with bound parameters: listings are the most read pages,
     # and plain columns spare them building identity-mapped ORM instances.
     return (
-        select(*_CARD_COLUMNS)
+        select(*_CARD_COLUMNS, _tags_column())
         .join(User, Post.author_id == User.id)
         .outerjoin(Profile, Profile.user_id == User.id)
         .outerjoin(Category, Post.category_id == Category.id)
@@ -260,23 +270,34 @@ def _listing(kind: str) -> Select[*tuple[Any, ...]]:
     )
 
 
-@cache
-def _tags_statement() -> Select[int, str, str]:
+# A post's tags travel in its own row as "slug\x1fname" pairs joined by "\x1e" (group_concat on
+# SQLite, string_agg on PostgreSQL): one statement per listing instead of two. Tag names and
+# slugs never hold these characters: names are whitespace-normalised (str.split() treats
+# \x1c-\x1f as whitespace) and slugs are made of letters, digits and dashes.
+_PAIR, _NEXT = "\x1f", "\x1e"
+
+
+def _tags_column() -> ScalarSelect[str]:
     return (
-        select(post_tags.c.post_id, Tag.name, Tag.slug)
-        .join(Tag, Tag.id == post_tags.c.tag_id)
-        .where(post_tags.c.post_id.in_(bindparam("ids", expanding=True)))
-        .order_by(Tag.name)
+        select(func.aggregate_strings(Tag.slug + _PAIR + Tag.name, _NEXT))
+        .select_from(post_tags.join(Tag, Tag.id == post_tags.c.tag_id))
+        .where(post_tags.c.post_id == Post.id)
+        .scalar_subquery()
     )
 
 
-def _tags_of(post_ids: list[int]) -> dict[int, list[TermRef]]:
-    tags: dict[int, list[TermRef]] = {post_id: [] for post_id in post_ids}
-    if post_ids:
-        rows = db.session.connection().execute(_tags_statement(), {"ids": post_ids})
-        for post_id, name, slug in rows:
-            tags[post_id].append(TermRef(name, slug))
+def _tags_from(packed: str | None) -> list[TermRef]:
+    if not packed:
+        return []
+    tags = [
+        TermRef(name, slug) for slug, _, name in (p.partition(_PAIR) for p in packed.split(_NEXT))
+    ]
+    tags.sort(key=_by_name)
     return tags
+
+
+def _by_name(term: TermRef) -> str:
+    return term.name
 
 
 def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
@@ -287,8 +308,6 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     if not rows and page > 1:
         raise PageNotFound(page)
     has_next = len(rows) > per_page
-    rows = rows[:per_page]
-    tags = _tags_of([row[0] for row in rows])
     cards = [
         PostCard(
             id=pid,
@@ -299,7 +318,7 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
             updated_at=updated_at,
             author=AuthorRef(username, display_name or username),
             category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
-            tags=tags[pid],
+            tags=_tags_from(tags),
         )
         for (
             pid,
@@ -312,7 +331,8 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
             display_name,
             cat_name,
             cat_slug,
-        ) in rows
+            tags,
+        ) in rows[:per_page]
     ]
     return Page(items=cards, page=page, per_page=per_page, has_next=has_next)
 
@@ -507,6 +527,7 @@ def _post_view_statement() -> Select[*tuple[Any, ...]]:
             Profile.display_name,
             Category.name,
             Category.slug,
+            _tags_column(),
         )
         .join(User, Post.author_id == User.id)
         .outerjoin(Profile, Profile.user_id == User.id)
@@ -518,14 +539,14 @@ def _post_view_statement() -> Select[*tuple[Any, ...]]:
 def visible_post_view(
     slug: str, *, viewer: User | None, now: datetime | None = None
 ) -> PostView | None:
-    """visible_post for the post page: the same rule, read as plain columns (two statements)."""
+    """visible_post for the post page: the same rule, read as plain columns in one statement."""
     row = db.session.connection().execute(_post_view_statement(), {"slug": slug}).first()
     if row is None:
         return None
     (pid, title, slug, excerpt, body_html, status, published_at, allow_comments, author_id) = row[
         :9
     ]
-    username, display_name, cat_name, cat_slug = row[9:]
+    username, display_name, cat_name, cat_slug, tags = row[9:]
     view = PostView(
         id=pid,
         title=title,
@@ -538,11 +559,10 @@ def visible_post_view(
         author_id=author_id,
         author=AuthorRef(username, display_name or username),
         category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
-        tags=[],
+        tags=_tags_from(tags),
     )
     if not view.is_visible(now or utcnow()) and (viewer is None or not can_edit(viewer, view)):
         return None
-    view.tags.extend(_tags_of([pid])[pid])
     return view
 
 

@@ -62,10 +62,13 @@ def test_public_pages_show_chinese_posts(pg_app):
 
     home = client.get("/").get_data(as_text=True)
     assert "你好，世界" in home and "未完成的草稿" not in home
+    # tags come packed in the listing row (string_agg on PostgreSQL), ordered by name
+    assert home.index("#Flask") < home.index("#随笔")
 
     page = client.get(f"/post/{post.slug}")
     assert page.status_code == 200
     assert "<strong>正文</strong>" in page.get_data(as_text=True)
+    assert "#Flask" in page.get_data(as_text=True) and "#随笔" in page.get_data(as_text=True)
     assert client.get(f"/post/{draft.slug}").status_code == 404
 
     assert "你好，世界" in client.get(f"/category/{post.category.slug}").get_data(as_text=True)

@@ -7,6 +7,7 @@ request" property without timing anything.
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from myblog.extensions import db
 from myblog.services import posts
@@ -15,10 +16,19 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def plan(statement, params) -> str:
-    compiled = statement.compile(db.engine)
-    values = {**compiled.params, **params}
-    positional = tuple(str(values[name]) for name in compiled.positiontup)
-    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", positional)
+    """SQLite's plan for the statement as it really runs (SQL and parameters as sent)."""
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, sql, parameters, context, executemany):
+        sent.append((sql, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        db.session.connection().execute(statement, params).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    sql, parameters = sent[-1]
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
     return "\n".join(row[-1] for row in rows)
 
 
@@ -32,10 +42,17 @@ def plan(statement, params) -> str:
     ],
 )
 def test_listing_walks_an_index_without_sorting(ctx, kind, params):
-    statement = posts._listing(kind).limit(11).offset(0)
-    steps = plan(statement, {"now": NOW, **params})
+    steps = plan(posts._listing(kind), {"now": NOW, "limit": 11, "offset": 0, **params})
     assert "TEMP B-TREE" not in steps, steps
     assert "USING INDEX ix_posts_" in steps, steps
+    # each card's tags come from the post_tags key, not from a scan
+    assert "post_tags USING COVERING INDEX" in steps and "SCAN" not in steps, steps
+
+
+def test_the_post_page_reads_its_post_and_tags_by_index(ctx):
+    steps = plan(posts._post_view_statement(), {"slug": "any"})
+    assert "posts USING INDEX ix_posts_slug" in steps, steps
+    assert "post_tags USING COVERING INDEX" in steps and "SCAN" not in steps, steps
 
 
 @pytest.mark.parametrize("older", [True, False])
