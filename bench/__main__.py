@@ -93,7 +93,13 @@ def measure(
     targets = data.targets()
     log = workdir / f"gunicorn-{data.posts}.log"
     results = []
-    with gunicorn(env=env, workers=args.workers, threads=args.threads, log=log) as server:
+    with gunicorn(
+        env=env,
+        workers=args.workers,
+        threads=args.threads,
+        connections=args.concurrency,
+        log=log,
+    ) as server:
         _check_pages(server.port, targets)
         for target in targets:
             load = {"port": server.port, "concurrency": args.concurrency, "use_wrk": use_wrk}

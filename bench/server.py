@@ -68,8 +68,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def gunicorn(*, env: Mapping[str, str], workers: int, threads: int, log: Path) -> Iterator[Server]:
-    """Run gunicorn (gthread workers) on a free loopback port for the duration of the block."""
+def gunicorn(
+    *, env: Mapping[str, str], workers: int, threads: int, connections: int, log: Path
+) -> Iterator[Server]:
+    """Run gunicorn (gthread workers) on a free loopback port for the duration of the block.
+
+    Each worker accepts at most its share of the load generator's `connections`. The load keeps
+    its connections open (keep-alive), and without a cap whichever worker wakes first may accept
+    most of them at the start of a run, leaving the other one idle for the whole run: that
+    measures a race in accept(), not the pages (it made the same page swing 2-3x between runs).
+    """
     port = free_port()
     command = [
         sys.executable,
@@ -81,6 +89,8 @@ def gunicorn(*, env: Mapping[str, str], workers: int, threads: int, log: Path) -
         "gthread",
         "--threads",
         str(threads),
+        "--worker-connections",
+        str(max(1, -(-connections // workers))),
         "--bind",
         f"127.0.0.1:{port}",
         "--chdir",

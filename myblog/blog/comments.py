@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import (
     Response,
@@ -20,6 +21,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from myblog.blog import bp
@@ -36,8 +38,14 @@ STAMP_PURPOSE = "comment-form"
 
 
 def _stamp(post_id: int) -> str:
-    secret = current_app.config["SECRET_KEY"]
-    return make_token({"p": post_id, "t": time.time()}, purpose=STAMP_PURPOSE, secret=secret)
+    """The signed "form served at" stamp (whole seconds: the minimum fill time is seconds)."""
+    return _stamp_at(post_id, int(time.time()), current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=1024)
+def _stamp_at(post_id: int, second: int, secret: str) -> str:
+    # readers of a post within the same second share a stamp: signing is most of its cost
+    return make_token({"p": post_id, "t": second}, purpose=STAMP_PURPOSE, secret=secret)
 
 
 def _started_at(token: str | None, post_id: int) -> datetime | None:
@@ -56,49 +64,59 @@ def _started_at(token: str | None, post_id: int) -> datetime | None:
     return datetime.fromtimestamp(data["t"], UTC)
 
 
-def comment_form_for(post: PostView) -> CommentForm:
-    """An empty comment form for the post page.
-
-    Anonymous readers get no CSRF token in the page: making one would give every reader a
-    session cookie. comments.js fetches one when they start writing; without script, the first
-    submission comes back with the text kept and a token, and the second one goes through.
-    """
-    with_token = current_user.is_authenticated
-    form = CommentForm(formdata=None, meta={"csrf": with_token})
-    form.pristine = True
-    form.started.data = _stamp(post.id)
+def _reply_target_id(post: PostView) -> int | None:
+    """The approved comment of this post named by ?reply_to=, if any."""
     reply_to = request.args.get("reply_to", "")
     if reply_to.isascii() and reply_to.isdigit() and len(reply_to) < 12:
         target = comment_service.reply_target(post, int(reply_to))
         if target is not None:
-            form.parent_id.data = str(target.id)
-    return form
+            return target.id
+    return None
 
 
-def pristine_fields(form: CommentForm) -> Markup | None:
-    """The visible fields of an untouched comment form, rendered once per app and variant.
+def untouched_fields() -> Markup:
+    """The visible fields of a comment form nobody has typed into, rendered once per app.
 
-    They are the same for every reader who has not typed anything (no values, no errors), and
-    rendering them through WTForms widgets is the largest part of a post page's template.
-    Hidden per-request values (stamp, parent, CSRF token) are rendered by the page itself.
+    They are the same for every reader (no values, no errors), and rendering them through
+    WTForms widgets used to be the largest part of a post page. Hidden per-request values
+    (stamp, parent, CSRF token) are rendered by the page itself. Signed-in writers get the
+    form without name, email and website.
     """
     app = current_app
-    if not form.pristine or app.jinja_env.auto_reload:
-        return None
     signed_in = bool(current_user.is_authenticated)
     rendered: dict[bool, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
     html = rendered.get(signed_in)
-    if html is None:
+    if html is None or app.jinja_env.auto_reload:  # in development, templates change
         macros = app.jinja_env.get_template("macros/comments.html").module
-        html = rendered[signed_in] = Markup(macros.comment_fields(form, signed_in))  # type: ignore[attr-defined]
+        blank = CommentForm(formdata=None, meta={"csrf": False})
+        html = rendered[signed_in] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
     return html
 
 
-def render_post_page(post: PostView, form: CommentForm, status: int = 200) -> Response:
+def render_post_page(
+    post: PostView, form: CommentForm | None = None, status: int = 200
+) -> Response:
+    """The post page; `form` is a submitted comment form to show again, None for a fresh one.
+
+    A fresh form has no form object at all: its fields come from untouched_fields(). Anonymous
+    readers get no CSRF token in the page: making one would give every reader a session
+    cookie. comments.js fetches one when they start writing; without script, the first
+    submission comes back with the text kept and a token, and the second one goes through.
+    """
+    if form is None:
+        parent_id = _reply_target_id(post)
+        started = _stamp(post.id)
+        csrf_value = generate_csrf() if current_user.is_authenticated else ""
+        fields: Markup | None = untouched_fields()
+    else:
+        parent_id = form.parent_value()
+        started = form.started.data or ""
+        token_field = getattr(form, "csrf_token", None)
+        csrf_value = (token_field.current_token or "") if token_field is not None else ""
+        fields = None
     older, newer = post_service.neighbours(post)
     comments, comment_count = comment_service.thread(post.id)
     replying_to = None
-    parent_id = form.parent_value()
     if parent_id is not None:
         replying_to = next((c for c in _walk(comments) if c.id == parent_id), None)
     body = render_template(
@@ -109,7 +127,8 @@ def render_post_page(post: PostView, form: CommentForm, status: int = 200) -> Re
         comments=comments,
         comment_count=comment_count,
         form=form,
-        pristine_fields=pristine_fields(form),
+        fields=fields,
+        hidden={"csrf_token": csrf_value, "parent_id": parent_id or "", "started": started},
         replying_to=replying_to,
         comments_open=comment_service.accepts_comments(post, utcnow()),
     )

@@ -47,8 +47,6 @@ class CommentForm(FlaskForm):
 
     # guests must give a name and an address; logged-in writers comment under their account
     require_identity = True
-    # an empty form about to be shown, never submitted: its visible fields render the same
-    pristine = False
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

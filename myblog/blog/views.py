@@ -80,11 +80,11 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/post/<slug>")
 def show_post(slug: str) -> ResponseReturnValue:
-    from myblog.blog.comments import comment_form_for, render_post_page
+    from myblog.blog.comments import render_post_page
 
     viewer = current_user if current_user.is_authenticated else None
     post = _or_404(post_service.visible_post_view(slug, viewer=viewer))
-    return render_post_page(post, comment_form_for(post))
+    return render_post_page(post)
 
 
 def readable_post_or_404(slug: str) -> Post:
