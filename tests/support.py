@@ -47,6 +47,16 @@ def csrf_from(client: FlaskClient, url: str = "/auth/login") -> str:
     return match.group(1) or match.group(2)
 
 
+def input_value(page: str, name: str) -> str:
+    """The value of the form input with this name in an HTML page ('' when it has none)."""
+    import html
+
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
+    assert tag, f"no {name} input"
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return html.unescape(value.group(1)) if value else ""
+
+
 def post_form(
     client: FlaskClient,
     url: str,

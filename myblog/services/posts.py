@@ -11,14 +11,17 @@ from typing import Any
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     ScalarSelect,
     Select,
     and_,
     bindparam,
     func,
+    literal,
     select,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -575,7 +578,7 @@ class PostLink:
 
 
 @cache
-def _neighbour_statement(older: bool) -> Select[str, str]:
+def _neighbour_statement(older: bool) -> Select[bool, str, str]:
     # (published_at, id) orders posts even when two share a timestamp, and matches the index
     here = tuple_(bindparam("at", type_=UTCDateTime()), bindparam("id"))
     position = tuple_(Post.published_at, Post.id)
@@ -588,7 +591,19 @@ def _neighbour_statement(older: bool) -> Select[str, str]:
     else:
         where = and_(Post.visible_clause(bindparam("now", type_=UTCDateTime())), position > here)
         order = (Post.published_at.asc(), Post.id.asc())
-    return select(Post.slug, Post.title).where(where).order_by(*order).limit(1)
+    return (
+        select(literal(older).label("older"), Post.slug, Post.title)
+        .where(where)
+        .order_by(*order)
+        .limit(1)
+    )
+
+
+@cache
+def _neighbours_statement() -> CompoundSelect[bool, str, str]:
+    # both links in one round trip; each half still walks the index and stops at one row
+    halves = [_neighbour_statement(older).subquery() for older in (True, False)]
+    return union_all(*(select(half) for half in halves))
 
 
 def neighbours(
@@ -598,12 +613,10 @@ def neighbours(
     if post.published_at is None:
         return None, None
     params = {"at": post.published_at, "id": post.id, "now": now or utcnow()}
-    connection = db.session.connection()
-    found = []
-    for older in (True, False):
-        row = connection.execute(_neighbour_statement(older), params).first()
-        found.append(PostLink(slug=row[0], title=row[1]) if row else None)
-    return found[0], found[1]
+    found: dict[bool, PostLink] = {}
+    for older, slug, title in db.session.connection().execute(_neighbours_statement(), params):
+        found[bool(older)] = PostLink(slug=slug, title=title)
+    return found.get(True), found.get(False)
 
 
 # -- the admin's list ----------------------------------------------------------------------

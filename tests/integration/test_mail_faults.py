@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from support import login, post_form
+from support import input_value, login, post_form
 from test_smtp_delivery import Collector, SMTPServer, free_port, run_until_idle
 
 from myblog.extensions import db
@@ -70,7 +70,7 @@ def _publish_and_comment(app) -> str:
         visitor = app.test_client()
         token = visitor.get("/api/csrf-token").get_json()["csrf_token"]
         page = visitor.get("/post/hello").get_data(as_text=True)
-        started = page.split('name="started" type="hidden" value="')[1].split('"')[0]
+        started = input_value(page, "started")
         response = visitor.post(
             "/post/hello/comments",
             data={

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from support import input_value as hidden
 from support import login
 
 from myblog.blog import comments as comment_views
@@ -42,14 +43,6 @@ def slug_of(app, post_id: int) -> str:
 def post_id_of(app, slug: str) -> int:
     with app.app_context():
         return db.session.scalars(select(Post.id).where(Post.slug == slug)).one()
-
-
-def hidden(page: str, name: str) -> str:
-    """The value of a form input in the page ('' when it has none)."""
-    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
-    assert tag, f"no {name} input"
-    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
-    return html_lib.unescape(value.group(1)) if value else ""
 
 
 def textarea(page: str) -> str:

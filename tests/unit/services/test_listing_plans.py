@@ -60,3 +60,10 @@ def test_previous_and_next_links_walk_an_index(ctx, older):
     steps = plan(posts._neighbour_statement(older), {"now": NOW, "at": NOW, "id": 5})
     assert "TEMP B-TREE" not in steps, steps
     assert "ix_posts_published_at_id" in steps, steps
+
+
+def test_both_neighbours_come_in_one_statement_each_half_on_the_index(ctx):
+    steps = plan(posts._neighbours_statement(), {"now": NOW, "at": NOW, "id": 5})
+    assert "TEMP B-TREE" not in steps, steps
+    assert steps.count("posts USING INDEX ix_posts_published_at_id") == 2, steps
+    assert "SCAN posts" not in steps, steps
