@@ -123,10 +123,11 @@ def path_segment(value: str, prefix: Markup | None = None) -> Markup:
     """The value quoted as werkzeug's string converter quotes it, ready for an HTML attribute,
     after `prefix` (a link_prefix) when given: `{{ post.slug|path_segment(post_at) }}`."""
     if _PLAIN_SEGMENT.match(value):
-        segment = Markup(value)
+        segment = value  # nothing to quote, nothing to escape
     else:
-        segment = escape(quote(value, safe=_CONVERTER_SAFE))
-    return segment if prefix is None else prefix + segment
+        segment = str(escape(quote(value, safe=_CONVERTER_SAFE)))
+    # both parts are escaped already: join them as plain strings (Markup + str would escape)
+    return Markup(segment if prefix is None else str.__add__(prefix, segment))
 
 
 def time_tag(moment: datetime, shown: str = "%Y-%m-%d") -> Markup:
