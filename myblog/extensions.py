@@ -1,6 +1,10 @@
 """Extension objects, created unbound and initialised in create_app()."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_caching import Cache
@@ -10,7 +14,7 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Executable, MetaData, Row
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -32,6 +36,20 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()
 mail = Mail()
+
+
+def read_rows(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Run a read-only statement of the public pages and fetch all its rows.
+
+    When the request already uses the ORM session (a writer, a logged-in reader), the read runs
+    on the session's connection: it sees what the session wrote and takes no second
+    connection. Otherwise, as for an anonymous reader, it borrows a pooled connection for just
+    this statement, sparing the session's transaction set-up and tear-down on every page.
+    """
+    if db.session.registry.has() and db.session().in_transaction():
+        return db.session.connection().execute(statement, params).all()
+    with db.engine.connect() as connection:
+        return connection.execute(statement, params).all()
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

@@ -14,7 +14,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import joinedload
 
-from myblog.extensions import db
+from myblog.extensions import db, read_rows
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
 from myblog.models._types import utcnow
 from myblog.services.links import external_url
@@ -257,7 +257,7 @@ def _thread_statement() -> Select[*tuple[Any, ...]]:
 
 def thread(post_id: int) -> tuple[list[ThreadComment], int]:
     """The approved comments of a post as a tree (oldest first) and how many there are."""
-    rows = db.session.connection().execute(_thread_statement(), {"post_id": post_id}).all()
+    rows = read_rows(_thread_statement(), {"post_id": post_id})
     by_id: dict[int, ThreadComment] = {}
     roots: list[ThreadComment] = []
     for row in rows:

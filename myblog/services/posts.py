@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from myblog.extensions import cache as cache_store
-from myblog.extensions import db
+from myblog.extensions import db, read_rows
 from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_tags
 from myblog.models._types import UTCDateTime, utcnow
 from myblog.services.markdown import make_excerpt, render_markdown
@@ -307,7 +307,7 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     # one row more than a page tells whether another page follows; a COUNT(*) over every
     # readable post would make each request slower as the blog grows
     params = {**params, "limit": per_page + 1, "offset": (page - 1) * per_page}
-    rows = db.session.connection().execute(_listing(kind), params).all()
+    rows = read_rows(_listing(kind), params)
     if not rows and page > 1:
         raise PageNotFound(page)
     has_next = len(rows) > per_page
@@ -379,15 +379,17 @@ def _author_statement() -> Select[int, str, str | None, str | None]:
 
 def find_term(model: type[Category] | type[Tag], slug: str) -> Term | None:
     """The category or tag with this slug, read as plain values (a public page needs no more)."""
-    row = db.session.connection().execute(_term_statement(model.__name__), {"slug": slug}).first()
+    rows = read_rows(_term_statement(model.__name__), {"slug": slug})
+    row = rows[0] if rows else None
     return Term(row[0], row[1], row[2]) if row else None
 
 
 def find_author(username: str) -> AuthorInfo | None:
     """The user with this username, as their public page shows them."""
-    row = db.session.connection().execute(_author_statement(), {"username": username}).first()
-    if row is None:
+    rows = read_rows(_author_statement(), {"username": username})
+    if not rows:
         return None
+    row = rows[0]
     user_id, name, display_name, bio = row
     return AuthorInfo(user_id, name, display_name or name, bio)
 
@@ -543,9 +545,10 @@ def visible_post_view(
     slug: str, *, viewer: User | None, now: datetime | None = None
 ) -> PostView | None:
     """visible_post for the post page: the same rule, read as plain columns in one statement."""
-    row = db.session.connection().execute(_post_view_statement(), {"slug": slug}).first()
-    if row is None:
+    rows = read_rows(_post_view_statement(), {"slug": slug})
+    if not rows:
         return None
+    row = rows[0]
     (pid, title, slug, excerpt, body_html, status, published_at, allow_comments, author_id) = row[
         :9
     ]
@@ -614,7 +617,7 @@ def neighbours(
         return None, None
     params = {"at": post.published_at, "id": post.id, "now": now or utcnow()}
     found: dict[bool, PostLink] = {}
-    for older, slug, title in db.session.connection().execute(_neighbours_statement(), params):
+    for older, slug, title in read_rows(_neighbours_statement(), params):
         found[bool(older)] = PostLink(slug=slug, title=title)
     return found.get(True), found.get(False)
 
