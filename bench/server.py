@@ -67,19 +67,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@contextmanager
-def gunicorn(
-    *, env: Mapping[str, str], workers: int, threads: int, connections: int, log: Path
-) -> Iterator[Server]:
-    """Run gunicorn (gthread workers) on a free loopback port for the duration of the block.
+def gunicorn_command(
+    *, workers: int, threads: int, connections: int, port: int, log: Path
+) -> list[str]:
+    """The gunicorn command line: gthread workers, each taking at most its share of connections.
 
-    Each worker accepts at most its share of the load generator's `connections`. The load keeps
-    its connections open (keep-alive), and without a cap whichever worker wakes first may accept
-    most of them at the start of a run, leaving the other one idle for the whole run: that
-    measures a race in accept(), not the pages (it made the same page swing 2-3x between runs).
+    The load keeps its connections open (keep-alive). Without a cap, whichever worker wakes
+    first may accept most of them at the start of a run and the other one idles for the whole
+    run: that measures a race in accept(), not the pages (it made the same page swing 2-3x
+    between runs). `--worker-connections` = connections / workers makes the split even.
     """
-    port = free_port()
-    command = [
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -101,6 +99,17 @@ def gunicorn(
         str(log),
         "bench.wsgi:app",
     ]
+
+
+@contextmanager
+def gunicorn(
+    *, env: Mapping[str, str], workers: int, threads: int, connections: int, log: Path
+) -> Iterator[Server]:
+    """Run gunicorn (see gunicorn_command) on a free loopback port for the duration of the block."""
+    port = free_port()
+    command = gunicorn_command(
+        workers=workers, threads=threads, connections=connections, port=port, log=log
+    )
     process = subprocess.Popen(command, env=dict(env), cwd=ROOT)
     server = Server(process=process, port=port, log=log)
     try:

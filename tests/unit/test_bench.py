@@ -12,7 +12,7 @@ import pytest
 
 from bench.loadgen import WRK_MARKER, Target, parse_wrk, split_connections
 from bench.profile import bucket_of
-from bench.server import cpu_seconds, rss_mb, worker_pids
+from bench.server import cpu_seconds, gunicorn_command, rss_mb, worker_pids
 from bench.stats import (
     MAX_P99_RATIO,
     Measurement,
@@ -156,3 +156,18 @@ def test_proc_readers_see_children_memory_and_cpu():
         child.wait()
     assert rss_mb(os.getpid()) > 10  # this interpreter with pytest loaded
     assert cpu_seconds(os.getpid()) > 0
+
+
+@pytest.mark.parametrize(
+    ("connections", "workers", "share"), [(8, 2, "4"), (9, 2, "5"), (1, 4, "1")]
+)
+def test_each_worker_takes_at_most_its_share_of_the_connections(
+    tmp_path, connections, workers, share
+):
+    command = gunicorn_command(
+        workers=workers, threads=4, connections=connections, port=8123, log=tmp_path / "log"
+    )
+    assert command[command.index("--worker-connections") + 1] == share
+    assert command[command.index("--worker-class") + 1] == "gthread"
+    assert command[command.index("--workers") + 1] == str(workers)
+    assert "127.0.0.1:8123" in command and command[-1] == "bench.wsgi:app"
