@@ -12,9 +12,12 @@ COUNT = select(func.count(Category.id))
 
 def test_an_anonymous_read_leaves_the_session_untouched(app):
     with app.test_request_context("/"):
+        pool = db.engine.pool
+        assert read_rows(COUNT, {}) == [(0,)]
         assert read_rows(COUNT, {}) == [(0,)]
         assert not db.session.registry.has()  # no session was made, so none to tear down
-        assert db.engine.pool.checkedout() == 0  # the connection went back at once
+        assert db.engine.pool.checkedout() == 1  # one connection for the whole request
+    assert pool.checkedout() == 0  # given back when the request ended
 
 
 def test_a_read_sees_what_the_session_has_written_but_not_committed(app):
