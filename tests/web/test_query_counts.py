@@ -8,6 +8,10 @@ from myblog.extensions import db
 from myblog.models import Post
 
 MAX_STATEMENTS = 5
+# what each public page runs for an anonymous reader (site settings come from the cache):
+# a listing is one statement (tags packed in its rows), a term page adds its term, the post
+# page reads post+tags, both neighbours, and the comment thread
+EXPECTED = {"home": 1, "post": 3, "category": 2, "tag": 2, "author": 2, "month": 1, "archive": 0}
 START = datetime(2024, 6, 28, 12, tzinfo=UTC)  # every post falls in June 2024
 
 
@@ -44,6 +48,7 @@ def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
 
     for name in pages:
         assert len(large[name]) == len(small[name]), (name, small[name], large[name])
+        assert len(large[name]) == EXPECTED[name], (name, large[name])
         # the archive's month counts are cached after the warm-up request: no query at all
         least = 0 if name == "archive" else 1
         assert least <= len(large[name]) <= MAX_STATEMENTS, (name, large[name])
