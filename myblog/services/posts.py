@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -295,12 +296,8 @@ def _tags_from(packed: str | None) -> list[TermRef]:
     tags = [
         TermRef(name, slug) for slug, _, name in (p.partition(_PAIR) for p in packed.split(_NEXT))
     ]
-    tags.sort(key=_by_name)
+    tags.sort(key=attrgetter("name"))
     return tags
-
-
-def _by_name(term: TermRef) -> str:
-    return term.name
 
 
 def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
@@ -380,8 +377,7 @@ def _author_statement() -> Select[int, str, str | None, str | None]:
 def find_term(model: type[Category] | type[Tag], slug: str) -> Term | None:
     """The category or tag with this slug, read as plain values (a public page needs no more)."""
     rows = read_rows(_term_statement(model.__name__), {"slug": slug})
-    row = rows[0] if rows else None
-    return Term(row[0], row[1], row[2]) if row else None
+    return Term(*rows[0]) if rows else None
 
 
 def find_author(username: str) -> AuthorInfo | None:
@@ -389,8 +385,7 @@ def find_author(username: str) -> AuthorInfo | None:
     rows = read_rows(_author_statement(), {"username": username})
     if not rows:
         return None
-    row = rows[0]
-    user_id, name, display_name, bio = row
+    user_id, name, display_name, bio = rows[0]
     return AuthorInfo(user_id, name, display_name or name, bio)
 
 
