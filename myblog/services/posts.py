@@ -300,6 +300,19 @@ def _tags_from(packed: str | None) -> list[TermRef]:
     return tags
 
 
+def _refs(
+    username: str, display_name: str | None, cat_name: str | None, cat_slug: str | None, tags: str
+) -> dict[str, Any]:
+    """Author, category and tags of a post, from the columns every post read ends with."""
+    return {
+        "author": AuthorRef(username, display_name or username),
+        "category": TermRef(cat_name, cat_slug)
+        if cat_name is not None and cat_slug is not None
+        else None,
+        "tags": _tags_from(tags),
+    }
+
+
 def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     # one row more than a page tells whether another page follows; a COUNT(*) over every
     # readable post would make each request slower as the blog grows
@@ -308,32 +321,8 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     if not rows and page > 1:
         raise PageNotFound(page)
     has_next = len(rows) > per_page
-    cards = [
-        PostCard(
-            id=pid,
-            title=title,
-            slug=slug,
-            excerpt=excerpt,
-            published_at=published_at,
-            updated_at=updated_at,
-            author=AuthorRef(username, display_name or username),
-            category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
-            tags=_tags_from(tags),
-        )
-        for (
-            pid,
-            title,
-            slug,
-            excerpt,
-            published_at,
-            updated_at,
-            username,
-            display_name,
-            cat_name,
-            cat_slug,
-            tags,
-        ) in rows[:per_page]
-    ]
+    # the card's own columns come first, in PostCard's field order; then author, category, tags
+    cards = [PostCard(*row[:6], **_refs(*row[6:])) for row in rows[:per_page]]
     return Page(items=cards, page=page, per_page=per_page, has_next=has_next)
 
 
@@ -543,25 +532,9 @@ def visible_post_view(
     rows = read_rows(_post_view_statement(), {"slug": slug})
     if not rows:
         return None
+    # the post's own columns come first, in PostView's field order; then author, category, tags
     row = rows[0]
-    (pid, title, slug, excerpt, body_html, status, published_at, allow_comments, author_id) = row[
-        :9
-    ]
-    username, display_name, cat_name, cat_slug, tags = row[9:]
-    view = PostView(
-        id=pid,
-        title=title,
-        slug=slug,
-        excerpt=excerpt,
-        body_html=body_html,
-        status=status,
-        published_at=published_at,
-        allow_comments=allow_comments,
-        author_id=author_id,
-        author=AuthorRef(username, display_name or username),
-        category=TermRef(cat_name, cat_slug) if cat_slug is not None else None,
-        tags=_tags_from(tags),
-    )
+    view = PostView(*row[:9], **_refs(*row[9:]))
     if not view.is_visible(now or utcnow()) and (viewer is None or not can_edit(viewer, view)):
         return None
     return view
