@@ -46,6 +46,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
     MYBLOG_THEME_COOKIE_MAX_AGE = 365 * 24 * 3600
+    # werkzeug's method for new password hashes; only the testing config makes it cheaper
+    MYBLOG_PASSWORD_HASH = "scrypt"
 
     @classmethod
     def load(cls, instance_path: Path) -> dict[str, Any]:
@@ -140,6 +142,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
     MAIL_SUPPRESS_SEND = True
+    # one iteration: hashing the owner's password in every test would cost ~0.3 s each time
+    MYBLOG_PASSWORD_HASH = "pbkdf2:sha256:1"
 
     @classmethod
     def load(cls, instance_path: Path) -> dict[str, Any]:

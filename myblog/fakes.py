@@ -14,6 +14,7 @@ from sqlalchemy import select
 from myblog.extensions import db
 from myblog.models import Category, Post, PostStatus, Profile, Role, Tag, User
 from myblog.models._types import utcnow
+from myblog.services.accounts import set_password
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify
 
@@ -54,7 +55,7 @@ def _authors(fake: Faker) -> list[User]:
     while len(users) < 3:
         name = f"{fake.user_name()}{len(users)}"
         user = User(username=name, email=f"{name}@example.com", role=Role.AUTHOR)
-        user.set_password("password123")
+        set_password(user, "password123")
         user.profile = Profile(display_name=fake.name())
         db.session.add(user)
         users.append(user)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +19,32 @@ from myblog.extensions import db
 from myblog.services.accounts import setup_blog
 
 
+def _setup_owner() -> None:
+    setup_blog(
+        title="Test Blog", username="owner", email="owner@example.com", password=OWNER_PASSWORD
+    )
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory) -> dict[bool, Path]:
+    """SQLite files built once per test process: the schema alone, and the schema with the
+    owner and the blog set up. Each test's app starts on a copy, not on `create_all`."""
+    folder = tmp_path_factory.mktemp("templates")
+    templates = {False: folder / "schema.sqlite", True: folder / "blog.sqlite"}
+    for setup, path in templates.items():
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        with app.app_context():
+            db.create_all()
+            if setup:
+                _setup_owner()
+            db.session.remove()
+            db.engine.dispose()  # the last connection closing folds the WAL into the file
+        assert not Path(f"{path}-wal").exists()
+    return templates
+
+
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(tmp_path, database_templates):
     """Build an app on a fresh SQLite file; call with overrides for special cases.
 
     `schema=False` leaves the database empty (for migration tests); `setup=False` leaves the
@@ -27,23 +53,22 @@ def make_app(tmp_path):
     apps: list[Flask] = []
 
     def build(*, setup: bool = True, schema: bool = True, **overrides: Any) -> Flask:
+        database = tmp_path / f"test{len(apps)}.sqlite"
         settings = {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / f'test{len(apps)}.sqlite'}",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
             "MYBLOG_LOGIN_LIMIT": "1000 per minute",
             **overrides,
         }
+        own_file = settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"
+        if schema and own_file:
+            shutil.copyfile(database_templates[setup], database)
         app = create_app("testing", settings)
-        with app.app_context():
-            if schema:
+        if schema and not own_file:
+            with app.app_context():
                 db.create_all()
-            if setup:
-                setup_blog(
-                    title="Test Blog",
-                    username="owner",
-                    email="owner@example.com",
-                    password=OWNER_PASSWORD,
-                )
+                if setup:
+                    _setup_owner()
         apps.append(app)
         return app
 

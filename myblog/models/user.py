@@ -49,8 +49,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r} {self.role.value}>"
 
-    def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+    def set_password(self, password: str, *, method: str = "scrypt") -> None:
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -18,6 +19,11 @@ MIN_PASSWORD_LENGTH = 8
 
 class AccountError(ValueError):
     """A user-facing reason why an account could not be created or changed."""
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store a password with the configured method (MYBLOG_PASSWORD_HASH)."""
+    user.set_password(password, method=str(current_app.config["MYBLOG_PASSWORD_HASH"]))
 
 
 def owner_exists() -> bool:
@@ -46,7 +52,7 @@ def create_user(
     if taken:
         raise AccountError("That username or email address is already in use.")
     user = User(username=username, email=email, role=role)
-    user.set_password(password)
+    set_password(user, password)
     user.profile = Profile(display_name=display_name or username)
     db.session.add(user)
     return user
@@ -75,7 +81,7 @@ def authenticate(*, login: str, password: str) -> User | None:
     )
     if user is None:
         # hash anyway so a missing account takes as long as a wrong password
-        User(password_hash="").set_password(password)
+        set_password(User(password_hash=""), password)
         return None
     if not user.active or not user.check_password(password):
         return None
@@ -123,7 +129,7 @@ def reset_password(*, token: str, password: str, secret: str, max_age: int) -> U
         raise TokenError("This link has already been used or is no longer valid.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
-    user.set_password(password)
+    set_password(user, password)
     db.session.commit()
     return user
 

@@ -208,3 +208,10 @@ def test_settings_are_read_when_the_app_is_built(tmp_path, monkeypatch):
     second = create_app("testing", {"SQLALCHEMY_DATABASE_URI": uri})
     assert first.config["MYBLOG_POSTS_PER_PAGE"] == 7
     assert second.config["MYBLOG_POSTS_PER_PAGE"] == 3
+
+
+def test_only_the_testing_config_hashes_passwords_cheaply(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    assert DevelopmentConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
+    assert ProductionConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
+    assert TestingConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"].startswith("pbkdf2:")

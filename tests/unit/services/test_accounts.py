@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from support import OWNER_PASSWORD
 
+from myblog.config import ProductionConfig
 from myblog.extensions import db
 from myblog.models import Role, Site, User
 from myblog.services.accounts import (
@@ -37,7 +38,14 @@ def user_count() -> int:
 # --- create_user ------------------------------------------------------------------------------
 
 
-def test_create_user_hashes_the_password(ctx):
+@pytest.fixture
+def production_hashing(make_app):
+    """An app context whose password hashing is production's (tests use a cheap method)."""
+    with make_app(MYBLOG_PASSWORD_HASH=ProductionConfig.MYBLOG_PASSWORD_HASH).app_context():
+        yield
+
+
+def test_create_user_hashes_the_password(production_hashing):
     user = new_user(password="s3cret-password")
     assert user.password_hash != "s3cret-password"
     assert "s3cret-password" not in user.password_hash
