@@ -18,7 +18,7 @@ from bench.loadgen import Target
 from myblog import create_app
 from myblog.extensions import db
 from myblog.models import Category, Post
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 
 CATEGORIES = 10
 TAGS = 50

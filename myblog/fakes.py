@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from myblog.extensions import db
 from myblog.models import Category, Post, PostStatus, Profile, Role, Tag, User
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.accounts import set_password
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from myblog.extensions import db, login_manager, release_read_connection
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.site import get_site
 
 CSP = "; ".join(
@@ -159,23 +159,6 @@ def _memoised_url_for(app: Flask) -> Callable[..., str]:
             return app.url_for(endpoint, **values)
 
     return url_for_template
-
-
-def is_same_origin() -> bool:
-    """True unless the browser says this request came from another site.
-
-    Fetch Metadata (`Sec-Fetch-Site`) where the browser sends it, else `Origin`, else `Referer`;
-    a request with none of them did not come from a cross-site page in a browser.
-    """
-    site = request.headers.get("Sec-Fetch-Site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    own = request.host_url.rstrip("/")
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == own
-    referer = request.headers.get("Referer")
-    return referer is None or referer == own or referer.startswith(own + "/")
 
 
 def _remove_uncommitted_files(exc: BaseException | None) -> None:

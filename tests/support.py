@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role, Tag, User
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.accounts import create_user
 from myblog.services.markdown import make_excerpt, render_markdown
 

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from myblog.forms import email_field, new_password_field, username_field
+from myblog.account_fields import email_field, new_password_field, username_field
 from myblog.models import CommentPolicy, PostStatus, Role
 from myblog.services.posts import MAX_BODY
 from myblog.services.site import LANGUAGES

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from myblog.admin import bp
 from myblog.admin.views import filter_arg, require_admin
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import subscriptions
 from myblog.services.subscriptions import SubscriberState
 

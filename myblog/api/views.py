@@ -11,6 +11,7 @@ from myblog.api import bp
 from myblog.services import posts as post_service
 from myblog.services.markdown import render_markdown
 from myblog.services.posts import MAX_BODY, PostCard
+from myblog.web import page_arg
 
 
 @bp.before_request
@@ -65,12 +66,10 @@ def _post_json(post: PostCard) -> dict[str, object]:
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
     """Published posts, newest first, paginated with ?page=N."""
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) > 0):
-        abort(400, description="page must be a positive integer.")
+    number = page_arg(invalid=400)
     per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
     try:
-        page = post_service.public_posts(page=int(raw), per_page=per_page)
+        page = post_service.public_posts(page=number, per_page=per_page)
     except post_service.PageNotFound:
         abort(404)
     return jsonify(

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from myblog.forms import email_field, new_password_field, username_field
+from myblog.account_fields import email_field, new_password_field, username_field
 
 
 class LoginForm(FlaskForm):

@@ -28,7 +28,7 @@ from myblog.blog import bp
 from myblog.blog.forms import CommentForm
 from myblog.extensions import csrf, limiter
 from myblog.models import CommentPolicy, CommentStatus
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
 from myblog.services import posts as post_service
 from myblog.services.posts import PostView

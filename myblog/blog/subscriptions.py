@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from myblog.account_fields import email_field
 from myblog.blog import bp
 from myblog.extensions import csrf, limiter
-from myblog.forms import email_field
 from myblog.services import subscriptions
 from myblog.services.subscriptions import (
     ConfirmOutcome,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from flask import (
     Response,
@@ -24,27 +23,10 @@ from werkzeug.exceptions import NotFound
 from myblog.blog import bp
 from myblog.errors import error_response
 from myblog.extensions import csrf
-from myblog.hooks import is_same_origin
 from myblog.models import Category, Post, Tag
 from myblog.services import posts as post_service
 from myblog.services.redirects import is_safe_next
-
-T = TypeVar("T")
-
-
-def _or_404(found: T | None) -> T:
-    if found is None:
-        abort(404)
-    return found
-
-
-def page_arg() -> int:
-    """The ?page= number: a positive integer, else 404 (never a 500)."""
-    raw = request.args.get("page", "1")
-    # isdigit() alone also accepts "²", which int() rejects
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
-        abort(404)
-    return int(raw)
+from myblog.web import is_same_origin, or_404, page_arg
 
 
 def per_page() -> int:
@@ -83,33 +65,33 @@ def show_post(slug: str) -> ResponseReturnValue:
     from myblog.blog.comments import render_post_page
 
     viewer = current_user if current_user.is_authenticated else None
-    post = _or_404(post_service.visible_post_view(slug, viewer=viewer))
+    post = or_404(post_service.visible_post_view(slug, viewer=viewer))
     return render_post_page(post)
 
 
 def readable_post_or_404(slug: str) -> Post:
     """The post as an ORM instance, for the requests that change something under it."""
     viewer = current_user if current_user.is_authenticated else None
-    return _or_404(post_service.visible_post(slug, viewer=viewer))
+    return or_404(post_service.visible_post(slug, viewer=viewer))
 
 
 @bp.route("/category/<slug>")
 def show_category(slug: str) -> ResponseReturnValue:
-    category = _or_404(post_service.find_term(Category, slug))
+    category = or_404(post_service.find_term(Category, slug))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), category=category)
     return render_template("blog/show_category.html", category=category, pagination=pagination)
 
 
 @bp.route("/tag/<slug>")
 def show_tag(slug: str) -> ResponseReturnValue:
-    tag = _or_404(post_service.find_term(Tag, slug))
+    tag = or_404(post_service.find_term(Tag, slug))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), tag=tag)
     return render_template("blog/show_tag.html", tag=tag, pagination=pagination)
 
 
 @bp.route("/author/<username>")
 def show_author(username: str) -> ResponseReturnValue:
-    author = _or_404(post_service.find_author(username))
+    author = or_404(post_service.find_author(username))
     pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), author=author)
     return render_template("blog/show_author.html", author=author, pagination=pagination)
 

@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, str_enum, utcnow
+from myblog.models.types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from myblog.models.post import Post

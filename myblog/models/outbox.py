@@ -9,7 +9,7 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, str_enum, utcnow
+from myblog.models.types import UTCDateTime, str_enum, utcnow
 
 
 class OutboxStatus(enum.StrEnum):

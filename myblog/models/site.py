@@ -4,8 +4,8 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
-from myblog.models._types import str_enum
 from myblog.models.comment import CommentPolicy
+from myblog.models.types import str_enum
 
 
 class Site(db.Model):  # type: ignore[name-defined]

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, utcnow
+from myblog.models.types import UTCDateTime, utcnow
 from myblog.models.user import User
 
 

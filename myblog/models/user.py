@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from myblog.extensions import db
-from myblog.models._types import UTCDateTime, str_enum, utcnow
+from myblog.models.types import UTCDateTime, str_enum, utcnow
 
 if TYPE_CHECKING:
     from myblog.models.post import Post

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from myblog.extensions import db, read_rows
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.links import external_url
 from myblog.services.mailer import queue_mail
 from myblog.services.markdown import count_links, render_comment

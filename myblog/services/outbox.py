@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30

@@ -29,7 +29,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from myblog.extensions import cache as cache_store
 from myblog.extensions import db, read_rows
 from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_tags
-from myblog.models._types import UTCDateTime, utcnow
+from myblog.models.types import UTCDateTime, utcnow
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
 from myblog.services.subscriptions import announce

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from myblog.extensions import db
 from myblog.models import Post, Subscriber
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.links import external_url
 from myblog.services.mailer import RenderedMail, queue_mail, render_mail
 from myblog.services.outbox import NewEmail, enqueue_many

@@ -13,7 +13,7 @@ from test_smtp_delivery import Collector, SMTPServer, free_port, run_until_idle
 
 from myblog.extensions import db
 from myblog.models import Comment, OutboxEmail, OutboxStatus, Subscriber
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
 from myblog.services.outbox import run_once
 

@@ -23,7 +23,7 @@ from test_smtp_delivery import Collector, SMTPServer, free_port
 from myblog.extensions import db
 from myblog.mail import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.queue import (
     Ticker,
     deliver_mail,

@@ -11,7 +11,7 @@ from support import Factory, csrf_from, login, post_form
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 
 FORM_TIME = "%Y-%m-%dT%H:%M"
 _COUNT = re.compile(r'display-6">(\d+)</div><div class="text-body-secondary">(\w+)<')

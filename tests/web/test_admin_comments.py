@@ -11,7 +11,7 @@ from support import Factory, csrf_from, login
 
 from myblog.extensions import db
 from myblog.models import Comment, CommentStatus, Role
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 
 MODERATE = "/admin/comments/moderate"
 _COMMENT_COUNT = re.compile(

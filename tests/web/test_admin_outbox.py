@@ -6,7 +6,7 @@ from support import csrf_from, login, post_form
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import outbox
 
 

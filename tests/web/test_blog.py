@@ -11,7 +11,7 @@ from support import login
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Role
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

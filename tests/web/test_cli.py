@@ -11,7 +11,7 @@ from sqlalchemy import func, inspect, select, update
 from myblog import create_app
 from myblog.extensions import db
 from myblog.models import Category, Post, PostStatus, Profile, Role, Site, Tag, User
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.accounts import setup_blog
 
 APP_TABLES = set(db.metadata.tables)

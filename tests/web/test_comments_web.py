@@ -17,7 +17,7 @@ from support import login
 from myblog.blog import comments as comment_views
 from myblog.extensions import db
 from myblog.models import Comment, CommentPolicy, CommentStatus, OutboxEmail, Post, Site
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
 from myblog.services.site import forget_site
 

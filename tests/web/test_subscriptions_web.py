@@ -11,7 +11,7 @@ from support import login, post_form
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, Post, Subscriber
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services.subscriptions import unsubscribe_token
 
 THANKS = "Unless this address is subscribed already, a message is on its way"

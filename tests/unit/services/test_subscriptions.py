@@ -13,7 +13,7 @@ from sqlalchemy import event, func, insert, select
 from myblog.extensions import db
 from myblog.extensions import mail as mail_ext
 from myblog.models import OutboxEmail, Post, PostStatus, Role, Subscriber, User
-from myblog.models._types import utcnow
+from myblog.models.types import utcnow
 from myblog.services import subscriptions
 from myblog.services.dispatch import periodic_pass
 from myblog.services.outbox import enqueue, run_once

@@ -1,4 +1,4 @@
-"""Form fields shared by the blueprints' forms (account details have one set of rules)."""
+"""Account form fields shared by the auth and admin forms: one set of rules for account details."""
 
 from __future__ import annotations
 

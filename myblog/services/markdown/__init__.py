@@ -1,6 +1,6 @@
 """The blog's Markdown pipeline: Markdown → highlighted, sanitised HTML, excerpts and code CSS.
 
-The engine (markdown-it with its plugins, Pygments' lexers) lives in `markdown_engine` and is
+The engine (markdown-it with its plugins, Pygments' lexers) lives in `engine` and is
 imported on first use: rendering happens when something is saved, never while a page is read,
 so a worker that only serves readers does not carry it (a few MB each).
 """
@@ -13,9 +13,9 @@ __all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "re
 
 
 def _engine() -> ModuleType:
-    from myblog.services import markdown_engine
+    from myblog.services.markdown import engine
 
-    return markdown_engine
+    return engine
 
 
 def render_markdown(text: str) -> str:
