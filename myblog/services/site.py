@@ -47,6 +47,18 @@ def get_site() -> SiteInfo | None:
     return info
 
 
+def site_title() -> str:
+    """The blog's title, for mail and other text written outside a page ("myblog" before setup)."""
+    site = get_site()
+    return site.title if site is not None else "myblog"
+
+
+def site_language() -> str:
+    """The language the blog writes its mail in (an owner setting; English before setup)."""
+    site = get_site()
+    return site.language if site is not None else "en"
+
+
 def forget_site() -> None:
     """Drop the cached settings after a change."""
     cache.delete(_CACHE_KEY)
