@@ -15,7 +15,7 @@ def create_app(
 
     `cli=False` leaves out the commands and Flask-Migrate, for WSGI servers (see myblog.wsgi).
     """
-    from myblog import commands, errors, hooks, mail
+    from myblog import commands, errors, hooks, mail, queries
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, db, init_migrations, limiter, login_manager
 
@@ -41,6 +41,7 @@ def create_app(
     app.register_blueprint(api_bp, url_prefix="/api")
 
     hooks.init_app(app)
+    queries.init_app(app)
     errors.init_app(app)
     mail.init_app(app)
     if cli:

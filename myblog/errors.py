@@ -6,9 +6,10 @@ from typing import cast
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from myblog.extensions import db
+from myblog.queries.listings import PageNotFound
 
 ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500}
 MESSAGES = {
@@ -78,7 +79,13 @@ def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int]
     return error_response(InternalServerError())
 
 
+def _handle_page_not_found(error: PageNotFound) -> Response | HTTPException:
+    # a ?page= past the end of any listing, on a page or in the API
+    return _handle_http(NotFound())
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the app."""
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(PageNotFound, _handle_page_not_found)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,7 +12,7 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Executable, MetaData, Row
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -36,30 +34,6 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()
 mail = Mail()
-
-
-def read_rows(statement: Executable, params: Mapping[str, Any]) -> Sequence[Row[*tuple[Any, ...]]]:
-    """Run a read-only statement of the public pages and fetch all its rows.
-
-    When the request already uses the ORM session (a writer, a logged-in reader), the read runs
-    on the session's connection: it sees what the session wrote and takes no second
-    connection. Otherwise, as for an anonymous reader, it runs on one pooled connection kept
-    for the rest of the app context (one checkout, and one pre-ping on PostgreSQL, however
-    many statements the page runs), sparing the session's transaction set-up and tear-down.
-    """
-    if db.session.registry.has() and db.session().in_transaction():
-        return db.session.connection().execute(statement, params).all()
-    connection = g.get("_read_connection")
-    if connection is None:
-        connection = g._read_connection = db.engine.connect()
-    return connection.execute(statement, params).all()
-
-
-def release_read_connection(exc: BaseException | None = None) -> None:
-    """Give read_rows' connection back to the pool (teardown_appcontext)."""
-    connection = g.pop("_read_connection", None)
-    if connection is not None:
-        connection.close()
 
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"

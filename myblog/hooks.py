@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from myblog.extensions import db, login_manager, release_read_connection
+from myblog.extensions import db, login_manager
 from myblog.models.types import utcnow
 from myblog.services.site import get_site
 
@@ -203,7 +203,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_load_site)
     app.after_request(_security_headers)
     app.teardown_appcontext(_remove_uncommitted_files)
-    app.teardown_appcontext(release_read_connection)
     app.context_processor(_template_globals)
     app.add_template_global(utcnow, "now_utc")
     app.add_template_global(link_prefix)

@@ -54,7 +54,7 @@ def filter_arg(name: str, choices: type[E]) -> E | None:
 
 def editable_post(post_id: int) -> Post:
     post = db.get_or_404(Post, post_id)
-    if not post_service.can_edit(current_user, post):
+    if not current_user.can_edit(post.author_id):
         abort(403)
     return post
 

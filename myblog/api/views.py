@@ -8,9 +8,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from myblog.api import bp
-from myblog.services import posts as post_service
+from myblog.queries.listings import PostCard, public_posts
 from myblog.services.markdown import render_markdown
-from myblog.services.posts import MAX_BODY, PostCard
+from myblog.services.posts import MAX_BODY
 from myblog.web import page_arg
 
 
@@ -66,12 +66,8 @@ def _post_json(post: PostCard) -> dict[str, object]:
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
     """Published posts, newest first, paginated with ?page=N."""
-    number = page_arg(invalid=400)
     per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
-    try:
-        page = post_service.public_posts(page=number, per_page=per_page)
-    except post_service.PageNotFound:
-        abort(404)
+    page = public_posts(page=page_arg(invalid=400), per_page=per_page)
     return jsonify(
         posts=[_post_json(p) for p in page.items],
         page=page.page,

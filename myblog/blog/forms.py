@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
-from myblog.services.comments import MAX_BODY
+from myblog.services.comments import MAX_BODY, CommentInput, Submission, stamp_time
 
 
 class CommentForm(FlaskForm):
@@ -61,5 +61,27 @@ class CommentForm(FlaskForm):
         return valid
 
     def parent_value(self) -> int | None:
+        """The comment this one replies to, if the hidden field holds a plausible id."""
         raw = (self.parent_id.data or "").strip()
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+    def to_input(self) -> CommentInput:
+        """What the commenter wrote, for the comments service."""
+        return CommentInput(
+            body=self.body.data or "",
+            name=self.name.data or "",
+            email=self.email.data or "",
+            website=self.website.data or "",
+            parent_id=self.parent_value(),
+            notify_replies=bool(self.notify_replies.data),
+        )
+
+    def submission(self, *, ip: str, post_id: int) -> Submission:
+        """How the form was filled (address, when it was served, the honeypot), for anti-spam."""
+        started_at = stamp_time(self.started.data, post_id)
+        return Submission(ip=ip, started_at=started_at, honeypot=self.nickname.data or "")
+
+    def csrf_value(self) -> str:
+        """The token this form was built with ("" when it has none)."""
+        token_field = getattr(self, "csrf_token", None)
+        return (token_field.current_token or "") if token_field is not None else ""

@@ -17,31 +17,25 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from myblog.blog import bp
-from myblog.errors import error_response
+from myblog.blog.post_page import readable_view_or_404, render_post_page
 from myblog.extensions import csrf
-from myblog.models import Category, Post, Tag
-from myblog.services import posts as post_service
+from myblog.models import Category, Tag
+from myblog.queries import listings
 from myblog.services.redirects import is_safe_next
 from myblog.web import is_same_origin, or_404, page_arg
 
 
 def per_page() -> int:
+    """Posts per listing page (MYBLOG_POSTS_PER_PAGE)."""
     return int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
 
 
 @bp.app_template_filter("month_name")
 def month_name(month: int) -> str:
+    """The English name of a month number, for the archive."""
     return datetime(2000, month, 1).strftime("%B")
-
-
-@bp.errorhandler(post_service.PageNotFound)
-def page_not_found(error: post_service.PageNotFound) -> ResponseReturnValue:
-    # a ?page= past the end of any public listing
-    return error_response(NotFound())
 
 
 @bp.context_processor
@@ -56,56 +50,53 @@ def blog_context() -> dict[str, object]:
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    pagination = post_service.public_posts(page=page_arg(), per_page=per_page())
+    """The newest posts, a page at a time."""
+    pagination = listings.public_posts(page=page_arg(), per_page=per_page())
     return render_template("blog/index.html", pagination=pagination)
 
 
 @bp.route("/post/<slug>")
 def show_post(slug: str) -> ResponseReturnValue:
-    from myblog.blog.comments import render_post_page
-
-    viewer = current_user if current_user.is_authenticated else None
-    post = or_404(post_service.visible_post_view(slug, viewer=viewer))
-    return render_post_page(post)
-
-
-def readable_post_or_404(slug: str) -> Post:
-    """The post as an ORM instance, for the requests that change something under it."""
-    viewer = current_user if current_user.is_authenticated else None
-    return or_404(post_service.visible_post(slug, viewer=viewer))
+    """A post with its neighbours, its comments and the comment form."""
+    return render_post_page(readable_view_or_404(slug))
 
 
 @bp.route("/category/<slug>")
 def show_category(slug: str) -> ResponseReturnValue:
-    category = or_404(post_service.find_term(Category, slug))
-    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), category=category)
+    """The posts filed under one category, newest first."""
+    category = or_404(listings.find_term(Category, slug))
+    pagination = listings.public_posts(page=page_arg(), per_page=per_page(), category=category)
     return render_template("blog/show_category.html", category=category, pagination=pagination)
 
 
 @bp.route("/tag/<slug>")
 def show_tag(slug: str) -> ResponseReturnValue:
-    tag = or_404(post_service.find_term(Tag, slug))
-    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), tag=tag)
+    """The posts with one tag, newest first."""
+    tag = or_404(listings.find_term(Tag, slug))
+    pagination = listings.public_posts(page=page_arg(), per_page=per_page(), tag=tag)
     return render_template("blog/show_tag.html", tag=tag, pagination=pagination)
 
 
 @bp.route("/author/<username>")
 def show_author(username: str) -> ResponseReturnValue:
-    author = or_404(post_service.find_author(username))
-    pagination = post_service.public_posts(page=page_arg(), per_page=per_page(), author=author)
+    """One author's posts, newest first, under their name and bio."""
+    author = or_404(listings.find_author(username))
+    pagination = listings.public_posts(page=page_arg(), per_page=per_page(), author=author)
     return render_template("blog/show_author.html", author=author, pagination=pagination)
 
 
 @bp.route("/archive")
 def archive() -> ResponseReturnValue:
-    return render_template("blog/archive.html", months=post_service.archive_months())
+    """Every month with posts, and how many."""
+    return render_template("blog/archive.html", months=listings.archive_months())
 
 
 @bp.route("/archive/<int:year>/<int:month>")
 def show_month(year: int, month: int) -> ResponseReturnValue:
+    """The posts published in one month."""
     if not (1 <= month <= 12 and 1970 <= year <= 9999):
         abort(404)
-    pagination = post_service.posts_in_month(
+    pagination = listings.posts_in_month(
         year=year, month=month, page=page_arg(), per_page=per_page()
     )
     return render_template("blog/show_month.html", year=year, month=month, pagination=pagination)
@@ -113,13 +104,14 @@ def show_month(year: int, month: int) -> ResponseReturnValue:
 
 @bp.route("/about")
 def about() -> ResponseReturnValue:
+    """The About page the owner writes in the settings."""
     return render_template("blog/about.html")
 
 
 @bp.route("/feed.xml")
 def feed() -> ResponseReturnValue:
     """Atom feed of the newest posts."""
-    pagination = post_service.public_posts(page=1, per_page=20)
+    pagination = listings.public_posts(page=1, per_page=20)
     body = render_template(
         "blog/feed.xml", posts=pagination.items, updated=datetime.now(UTC), site=g.site
     )

@@ -63,6 +63,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     def is_admin(self) -> bool:
         return self.role in (Role.OWNER, Role.ADMIN)
 
+    def can_edit(self, author_id: int) -> bool:
+        """Owners and admins edit every post; authors only their own."""
+        return self.is_admin or author_id == self.id
+
     @property
     def display_name(self) -> str:
         if self.profile is not None and self.profile.display_name:

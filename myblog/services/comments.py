@@ -1,28 +1,34 @@
-"""Readers' comments: accepting them, the thread under a post, moderation, notifications."""
+"""Readers' comments: accepting them (with the anti-spam stamp), moderation, notifications.
+
+The approved thread under a post is read by `myblog.queries.post_page.thread`."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload
 
-from myblog.extensions import db, read_rows
+from myblog.extensions import db
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
 from myblog.models.types import utcnow
 from myblog.services.links import external_url
 from myblog.services.mailer import queue_mail
 from myblog.services.markdown import count_links, render_comment
+from myblog.services.site import get_site, site_title
+from myblog.services.tokens import TokenError, make_token, read_token
 
 if TYPE_CHECKING:
-    from myblog.services.posts import PostView
+    from myblog.queries.post_page import PostView
 
 MAX_BODY = 5000
 MAX_LINKS = 3
@@ -58,9 +64,41 @@ class Submission:
     honeypot: str = ""
 
 
-def hash_ip(ip: str, secret: str) -> str:
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def hash_ip(ip: str) -> str:
     """A keyed hash of the address: the same reader gives the same value, the address is gone."""
-    return hmac.new(secret.encode(), ip.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_secret().encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+STAMP_PURPOSE = "comment-form"
+
+
+def form_stamp(post_id: int) -> str:
+    """The signed "form served at" stamp of a post's comment form (whole seconds: the minimum
+    fill time is seconds)."""
+    return _stamp_at(post_id, int(time.time()), _secret())
+
+
+@lru_cache(maxsize=1024)
+def _stamp_at(post_id: int, second: int, secret: str) -> str:
+    # readers of a post within the same second share a stamp: signing is most of its cost
+    return make_token({"p": post_id, "t": second}, purpose=STAMP_PURPOSE, secret=secret)
+
+
+def stamp_time(stamp: str | None, post_id: int) -> datetime | None:
+    """When a post's comment form was served, from its stamp; None when missing or forged."""
+    try:
+        data = read_token(
+            stamp or "", purpose=STAMP_PURPOSE, secret=_secret(), max_age=MAX_FORM_AGE_SECONDS
+        )
+    except TokenError:
+        return None
+    if data.get("p") != post_id or not isinstance(data.get("t"), int | float):
+        return None
+    return datetime.fromtimestamp(data["t"], UTC)
 
 
 def accepts_comments(post: Post | PostView, now: datetime) -> bool:
@@ -123,14 +161,14 @@ def submit_comment(
     *,
     user: User | None,
     submission: Submission,
-    policy: CommentPolicy,
-    secret: str,
+    policy: CommentPolicy | None = None,
     now: datetime | None = None,
 ) -> Comment:
     """Check and store a comment, queue the notifications it causes; commits.
 
     Raises CommentsClosed when the post takes no comments, CommentError for anything else the
-    commenter should fix. Logged-in writers skip the anti-spam checks.
+    commenter should fix. Logged-in writers skip the anti-spam checks. `policy` defaults to
+    the blog's setting.
     """
     now = now or utcnow()
     if not accepts_comments(post, now):
@@ -139,13 +177,10 @@ def submit_comment(
         _check_spam(data, submission, now)
     body = _check_body(data.body)
     parent = _parent(post, data.parent_id)
-    if user is not None:
-        name, email, website = user.display_name, user.email, None
-    else:
-        name, email = data.name.strip(), data.email.strip().lower()
-        website = data.website.strip() or None
-        if not name or not email:
-            raise CommentError("Your name and email address are needed.")
+    name, email, website = _identity(data, user)
+    if policy is None:
+        site = get_site()
+        policy = site.comment_policy if site is not None else CommentPolicy.MODERATED
     comment = Comment(
         post=post,
         parent=parent,
@@ -157,16 +192,24 @@ def submit_comment(
         body_html=render_comment(body),
         status=initial_status(policy, user=user, email=email),
         notify_replies=data.notify_replies,
-        ip_hash=hash_ip(submission.ip, secret),
+        ip_hash=hash_ip(submission.ip),
         created_at=now,
     )
     db.session.add(comment)
     db.session.flush()
-    _notify_post_author(comment, post)
-    if comment.status is CommentStatus.APPROVED:
-        _notify_parent(comment)
+    _notify(comment, post)
     db.session.commit()
     return comment
+
+
+def _identity(data: CommentInput, user: User | None) -> tuple[str, str, str | None]:
+    """Name, email and website: from the account for the blog's writers, else from the form."""
+    if user is not None:
+        return user.display_name, user.email, None
+    name, email = data.name.strip(), data.email.strip().lower()
+    if not name or not email:
+        raise CommentError("Your name and email address are needed.")
+    return name, email, data.website.strip() or None
 
 
 # --- notifications ------------------------------------------------------------------------------
@@ -174,6 +217,12 @@ def submit_comment(
 
 def _comment_link(comment: Comment) -> str:
     return external_url("blog.show_post", slug=comment.post.slug) + f"#comment-{comment.id}"
+
+
+def _notify(comment: Comment, post: Post) -> None:
+    _notify_post_author(comment, post)
+    if comment.status is CommentStatus.APPROVED:
+        _notify_parent(comment)
 
 
 def _notify_post_author(comment: Comment, post: Post) -> None:
@@ -185,7 +234,7 @@ def _notify_post_author(comment: Comment, post: Post) -> None:
         to=author.email,
         comment=comment,
         post=post,
-        site_title=_site_title(),
+        site_title=site_title(),
         pending=comment.status is CommentStatus.PENDING,
         link=_comment_link(comment),
         moderate_link=external_url("admin.list_comments", status=comment.status.value)
@@ -204,80 +253,9 @@ def _notify_parent(reply: Comment) -> None:
         reply=reply,
         parent=parent,
         post=reply.post,
-        site_title=_site_title(),
+        site_title=site_title(),
         link=_comment_link(reply),
     )
-
-
-def _site_title() -> str:
-    from myblog.services.site import get_site
-
-    site = get_site()
-    return site.title if site is not None else "myblog"
-
-
-# --- the thread under a post --------------------------------------------------------------------
-
-
-@dataclass
-class ThreadComment:
-    """One approved comment as the post page shows it, with its replies below it."""
-
-    id: int
-    parent_id: int | None
-    name: str
-    website: str | None
-    body_html: str
-    created_at: datetime
-    by_writer: bool
-    replying_to: str | None = None
-    replies: list[ThreadComment] = field(default_factory=list)
-
-
-@cache
-def _thread_statement() -> Select[*tuple[Any, ...]]:
-    # plain columns, not ORM objects: a long thread is one cheap query and no identity map
-    return (
-        select(
-            Comment.id,
-            Comment.parent_id,
-            Comment.name,
-            Comment.website,
-            Comment.body_html,
-            Comment.created_at,
-            Comment.author_id.is_not(None),
-        )
-        .where(
-            Comment.post_id == bindparam("post_id"),
-            Comment.status == CommentStatus.APPROVED,
-        )
-        .order_by(Comment.created_at, Comment.id)
-    )
-
-
-def thread(post_id: int) -> tuple[list[ThreadComment], int]:
-    """The approved comments of a post as a tree (oldest first) and how many there are."""
-    rows = read_rows(_thread_statement(), {"post_id": post_id})
-    by_id: dict[int, ThreadComment] = {}
-    roots: list[ThreadComment] = []
-    for row in rows:
-        item = ThreadComment(*row)
-        by_id[item.id] = item
-        parent = by_id.get(item.parent_id) if item.parent_id is not None else None
-        if parent is None:
-            roots.append(item)
-        else:
-            item.replying_to = parent.name
-            parent.replies.append(item)
-    return roots, len(rows)
-
-
-def reply_target(post: Post | PostView, comment_id: int) -> Comment | None:
-    """The approved comment of this post a reader wants to reply to, if it exists."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.post_id != post.id or comment.status != CommentStatus.APPROVED:
-        return None
-    return comment
 
 
 # --- moderation ---------------------------------------------------------------------------------

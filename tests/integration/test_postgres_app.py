@@ -14,8 +14,9 @@ from support import OWNER_PASSWORD, Factory, login, post_form
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, User
+from myblog.queries.listings import archive_months
 from myblog.services.accounts import AccountError, create_user, setup_blog
-from myblog.services.posts import PostInput, archive_months, save_post
+from myblog.services.posts import PostInput, save_post
 from myblog.services.taxonomy import create_category
 
 pytestmark = pytest.mark.postgres

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from support import input_value as hidden
 from support import login
 
-from myblog.blog import comments as comment_views
 from myblog.extensions import db
 from myblog.models import Comment, CommentPolicy, CommentStatus, OutboxEmail, Post, Site
 from myblog.models.types import utcnow
@@ -312,7 +311,7 @@ def test_a_form_sent_within_the_minimum_fill_time_is_refused(app, client, slug, 
 
     # a form served ten seconds ago goes through
     then = time.time() - 10
-    monkeypatch.setattr(comment_views, "time", SimpleNamespace(time=lambda: then))
+    monkeypatch.setattr(comment_service, "time", SimpleNamespace(time=lambda: then))
     assert comment_on(client, slug, body="Patient").status_code == 302
     assert [row[3] for row in stored(app)] == ["Patient"]
 

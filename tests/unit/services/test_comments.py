@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -19,6 +20,7 @@ from myblog.models import (
     Role,
     User,
 )
+from myblog.queries.post_page import thread
 from myblog.services.accounts import create_user
 from myblog.services.comments import (
     CommentError,
@@ -31,12 +33,10 @@ from myblog.services.comments import (
     moderation_queue,
     status_counts,
     submit_comment,
-    thread,
 )
 from myblog.services.markdown import count_links, render_comment
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-SECRET = "comment-test-secret"
 IP = "203.0.113.77"
 GUEST = Submission(ip=IP, started_at=NOW - timedelta(seconds=30))
 BASE = "http://127.0.0.1:5000"  # MYBLOG_BASE_URL: links written outside a request
@@ -109,7 +109,6 @@ def submit(
         user=user,
         submission=submission,
         policy=policy,
-        secret=SECRET,
         now=now,
     )
 
@@ -297,7 +296,6 @@ def test_replies_only_to_an_approved_comment_of_the_same_post(ctx):
             user=None,
             submission=GUEST,
             policy=CommentPolicy.OPEN,
-            secret=SECRET,
             now=NOW,
         )
     assert comment_count() == 3
@@ -311,8 +309,9 @@ def test_the_ip_is_stored_only_as_a_keyed_hash(ctx):
     db.session.expire_all()
     row = db.session.get(Comment, comment.id)
     assert row is not None
-    assert row.ip_hash == hash_ip(IP, SECRET)
-    assert len(row.ip_hash) == 64 and row.ip_hash != hash_ip(IP, "another-secret")
+    assert row.ip_hash == hash_ip(IP)  # keyed with the app's SECRET_KEY
+    current_app.config["SECRET_KEY"] = "another-secret"
+    assert len(row.ip_hash) == 64 and row.ip_hash != hash_ip(IP)
     values = [str(getattr(row, column.key)) for column in Comment.__table__.columns]
     assert not any(IP in value for value in values), values
 
@@ -381,7 +380,8 @@ def test_thread_nests_approved_replies_oldest_first_with_replying_to(ctx):
     add(post, CommentStatus.SPAM, name="Fay", created_at=NOW)
     add(other, CommentStatus.APPROVED, name="Gus", created_at=NOW)
 
-    roots, count = thread(post.id)
+    comments = thread(post.id)
+    roots, count = comments.comments, comments.count
     assert count == 4
     assert [c.id for c in roots] == [first.id, second.id]
     (nested,) = roots[0].replies
@@ -393,7 +393,8 @@ def test_thread_nests_approved_replies_oldest_first_with_replying_to(ctx):
 
 
 def test_thread_of_a_post_without_comments_is_empty(ctx):
-    assert thread(make_post().id) == ([], 0)
+    comments = thread(make_post().id)
+    assert (comments.comments, comments.count) == ([], 0)
 
 
 # -- notifications -----------------------------------------------------------------------------

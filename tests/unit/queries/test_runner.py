@@ -1,11 +1,12 @@
-"""read_rows: public reads outside the ORM session, unless the session is already at work."""
+"""queries.rows: public reads outside the ORM session, unless the session is already at work."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from myblog.extensions import db, read_rows
+from myblog.extensions import db
 from myblog.models import Category
+from myblog.queries import rows as read_rows
 
 COUNT = select(func.count(Category.id))
 

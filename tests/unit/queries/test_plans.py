@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from myblog.extensions import db
-from myblog.services import posts
+from myblog.queries import listings, post_page
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -42,7 +42,7 @@ def plan(statement, params) -> str:
     ],
 )
 def test_listing_walks_an_index_without_sorting(ctx, kind, params):
-    steps = plan(posts._listing(kind), {"now": NOW, "limit": 11, "offset": 0, **params})
+    steps = plan(listings._listing(kind), {"now": NOW, "limit": 11, "offset": 0, **params})
     assert "TEMP B-TREE" not in steps, steps
     assert "USING INDEX ix_posts_" in steps, steps
     # each card's tags come from the post_tags key, not from a scan
@@ -50,20 +50,20 @@ def test_listing_walks_an_index_without_sorting(ctx, kind, params):
 
 
 def test_the_post_page_reads_its_post_and_tags_by_index(ctx):
-    steps = plan(posts._post_view_statement(), {"slug": "any"})
+    steps = plan(post_page._post_view_statement(), {"slug": "any"})
     assert "posts USING INDEX ix_posts_slug" in steps, steps
     assert "post_tags USING COVERING INDEX" in steps and "SCAN" not in steps, steps
 
 
 @pytest.mark.parametrize("older", [True, False])
 def test_previous_and_next_links_walk_an_index(ctx, older):
-    steps = plan(posts._neighbour_statement(older), {"now": NOW, "at": NOW, "id": 5})
+    steps = plan(post_page._neighbour_statement(older), {"now": NOW, "at": NOW, "id": 5})
     assert "TEMP B-TREE" not in steps, steps
     assert "ix_posts_published_at_id" in steps, steps
 
 
 def test_both_neighbours_come_in_one_statement_each_half_on_the_index(ctx):
-    steps = plan(posts._neighbours_statement(), {"now": NOW, "at": NOW, "id": 5})
+    steps = plan(post_page._neighbours_statement(), {"now": NOW, "at": NOW, "id": 5})
     assert "TEMP B-TREE" not in steps, steps
     assert steps.count("posts USING INDEX ix_posts_published_at_id") == 2, steps
     assert "SCAN posts" not in steps, steps

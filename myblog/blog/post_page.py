@@ -1,0 +1,103 @@
+"""The post page: the post, its neighbours, its comment thread and the comment form.
+
+Both the post view (`views.show_post`) and the comment view (`comments.add_comment`, which
+shows the page again with a refused comment kept in the form) render it from here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Response, current_app, make_response, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from myblog.blog.forms import CommentForm
+from myblog.models import Post, User
+from myblog.models.types import utcnow
+from myblog.queries.post_page import PostView, neighbours, thread, visible_post_view
+from myblog.services import comments as comment_service
+from myblog.services.posts import visible_post
+from myblog.web import or_404
+
+# a comment id as a reader's ?reply_to= may carry it
+_COMMENT_ID = re.compile(r"[0-9]{1,11}\Z")
+
+
+def viewer() -> User | None:
+    """The signed-in user, or None for an anonymous reader."""
+    if not current_user.is_authenticated:
+        return None
+    user: User = current_user._get_current_object()
+    return user
+
+
+def readable_view_or_404(slug: str) -> PostView:
+    """The post as the page shows it, if this reader may read it."""
+    return or_404(visible_post_view(slug, viewer=viewer()))
+
+
+def readable_post_or_404(slug: str) -> Post:
+    """The post as an ORM instance, for the requests that change something under it."""
+    return or_404(visible_post(slug, viewer=viewer()))
+
+
+def untouched_fields() -> Markup:
+    """The visible fields of a comment form nobody has typed into, rendered once per app.
+
+    They are the same for every reader (no values, no errors), and rendering them through
+    WTForms widgets used to be the largest part of a post page. Hidden per-request values
+    (stamp, parent, CSRF token) are rendered by the page itself. Signed-in writers get the
+    form without name, email and website.
+    """
+    app = current_app
+    signed_in = bool(current_user.is_authenticated)
+    rendered: dict[bool, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
+    html = rendered.get(signed_in)
+    if html is None or app.jinja_env.auto_reload:  # in development, templates change
+        macros = app.jinja_env.get_template("macros/comments.html").module
+        blank = CommentForm(formdata=None, meta={"csrf": False})
+        html = rendered[signed_in] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
+    return html
+
+
+def render_post_page(
+    post: PostView, form: CommentForm | None = None, status: int = 200
+) -> Response:
+    """The post page; `form` is a refused comment form to show again, None for a fresh one.
+
+    A fresh form has no form object at all: its fields come from untouched_fields(). Anonymous
+    readers get no CSRF token in the page: making one would give every reader a session
+    cookie. comments.js fetches one when they start writing; without script, the first
+    submission comes back with the text kept and a token, and the second one goes through.
+    """
+    comments = thread(post.id)
+    if form is None:
+        raw = request.args.get("reply_to", "")
+        replying_to = comments.find(int(raw) if _COMMENT_ID.match(raw) else None)
+        parent_id = replying_to.id if replying_to is not None else None
+        stamp = comment_service.form_stamp(post.id)
+        csrf_value = generate_csrf() if current_user.is_authenticated else ""
+        fields: Markup | None = untouched_fields()
+    else:
+        parent_id = form.parent_value()
+        replying_to = comments.find(parent_id)
+        stamp = form.started.data or ""
+        csrf_value = form.csrf_value()
+        fields = None
+    older, newer = neighbours(post)
+    body = render_template(
+        "blog/show_post.html",
+        post=post,
+        older=older,
+        newer=newer,
+        comments=comments.comments,
+        comment_count=comments.count,
+        form=form,
+        fields=fields,
+        hidden={"csrf_token": csrf_value, "parent_id": parent_id or "", "started": stamp},
+        replying_to=replying_to,
+        comments_open=comment_service.accepts_comments(post, utcnow()),
+    )
+    return make_response(body, status)
