@@ -11,25 +11,39 @@ from flask import Flask
 def create_app(
     config: str | None = None, overrides: dict[str, Any] | None = None, *, cli: bool = True
 ) -> Flask:
-    """Build the application: config, extensions, blueprints, hooks, errors, CLI.
+    """Build the application: config, extensions, blueprints, request hooks, errors, CLI.
 
     `cli=False` leaves out the commands and Flask-Migrate, for WSGI servers (see myblog.wsgi).
+    The parts are imported here, not at the top, so that importing one module of the package
+    (a model in a migration, say) does not build the whole app.
     """
-    from myblog import commands, errors, hooks, mail, queries
+    from myblog import commands, database, errors, mail, queries, security, templating
     from myblog.config import config_class
-    from myblog.extensions import cache, csrf, db, init_migrations, limiter, login_manager
+    from myblog.extensions import cache, csrf, limiter, login_manager
 
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config_class(config).load(Path(app.instance_path)))
     app.config.from_mapping(overrides or {})
 
-    db.init_app(app)
-    login_manager.init_app(app)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    cache.init_app(app)
+    database.init_app(app)
+    for extension in (login_manager, csrf, limiter, cache):
+        extension.init_app(app)
+    _register_blueprints(app)
+    security.init_app(app)
+    templating.init_app(app)
+    queries.init_app(app)
+    errors.init_app(app)
+    mail.init_app(app)
+    if cli:
+        database.init_migrations(app)
+        commands.init_app(app)
+    if app.config["MYBLOG_AUTO_MIGRATE"]:
+        database.upgrade_database(app)
+    return app
 
+
+def _register_blueprints(app: Flask) -> None:
     from myblog.admin import bp as admin_bp
     from myblog.api import bp as api_bp
     from myblog.auth import bp as auth_bp
@@ -39,14 +53,3 @@ def create_app(
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api")
-
-    hooks.init_app(app)
-    queries.init_app(app)
-    errors.init_app(app)
-    mail.init_app(app)
-    if cli:
-        init_migrations(app)
-        commands.init_app(app)
-    if app.config["MYBLOG_AUTO_MIGRATE"]:
-        commands.upgrade_database(app)
-    return app

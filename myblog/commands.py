@@ -11,17 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from myblog.extensions import db, init_migrations
-
-
-def upgrade_database(app: Flask) -> None:
-    """Bring the database schema up to the newest migration."""
-    from flask_migrate import upgrade
-
-    if "migrate" not in app.extensions:
-        init_migrations(app)
-    with app.app_context():
-        upgrade()
+from myblog.database import upgrade_database
+from myblog.extensions import db
 
 
 @click.command("initdb")

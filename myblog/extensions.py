@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,13 +31,3 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()
 mail = Mail()
-
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def init_migrations(app: Flask) -> None:
-    """Bind Flask-Migrate; only where migrations may run, since Alembic costs ~13 MB per process."""
-    from flask_migrate import Migrate
-
-    Migrate(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)

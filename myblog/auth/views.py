@@ -28,7 +28,23 @@ from myblog.services.accounts import (
 )
 from myblog.services.accounts import reset_password as reset_password_with_token
 from myblog.services.redirects import is_safe_next
+from myblog.services.site import get_site
 from myblog.services.tokens import TokenError
+
+# endpoints that must work before the owner exists
+SETUP_OPEN_ENDPOINTS = {"static", "auth.setup"}
+
+
+@bp.before_app_request
+def load_site() -> ResponseReturnValue | None:
+    """Every request knows the blog's settings (g.site); until the first-run setup, pages
+    send the visitor to it (the API answers 503 by itself)."""
+    if request.endpoint in SETUP_OPEN_ENDPOINTS:
+        return None
+    g.site = get_site()
+    if g.site is None and request.blueprint != "api":
+        return redirect(url_for("auth.setup"))
+    return None
 
 
 @bp.route("/setup", methods=["GET", "POST"])

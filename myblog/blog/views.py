@@ -32,12 +32,6 @@ def per_page() -> int:
     return int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
 
 
-@bp.app_template_filter("month_name")
-def month_name(month: int) -> str:
-    """The English name of a month number, for the archive."""
-    return datetime(2000, month, 1).strftime("%B")
-
-
 @bp.context_processor
 def blog_context() -> dict[str, object]:
     # scoped to this blueprint's templates; computed without touching the database.
