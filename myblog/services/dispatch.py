@@ -8,8 +8,8 @@ from flask import current_app
 
 from myblog.extensions import db
 from myblog.services import outbox
+from myblog.services.announcements import announce_due_posts
 from myblog.services.outbox import DeliveryReport, SendFunction
-from myblog.services.subscriptions import announce_due_posts
 
 
 def periodic_pass(

@@ -30,9 +30,9 @@ from myblog.extensions import cache as cache_store
 from myblog.extensions import db, read_rows
 from myblog.models import Category, Post, PostStatus, Profile, Tag, User, post_tags
 from myblog.models.types import UTCDateTime, utcnow
+from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.subscriptions import announce
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
 MAX_BODY = 500_000
