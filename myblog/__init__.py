@@ -15,7 +15,7 @@ def create_app(
 
     `cli=False` leaves out the commands and Flask-Migrate, for WSGI servers (see myblog.wsgi).
     """
-    from myblog import commands, errors, hooks, mail
+    from myblog import commands, delivery, errors, hooks
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, db, init_migrations, limiter, login_manager
 
@@ -42,7 +42,7 @@ def create_app(
 
     hooks.init_app(app)
     errors.init_app(app)
-    mail.init_app(app)
+    delivery.init_app(app)
     if cli:
         init_migrations(app)
         commands.init_app(app)

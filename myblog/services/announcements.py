@@ -14,8 +14,7 @@ from myblog.extensions import db
 from myblog.models import Post, Subscriber
 from myblog.models.types import utcnow
 from myblog.services.links import external_url
-from myblog.services.mailer import RenderedMail, render_mail
-from myblog.services.outbox import NewEmail, enqueue_many
+from myblog.services.outbox import NewEmail, RenderedMail, enqueue_many, render_mail
 from myblog.services.site import site_title
 from myblog.services.subscriptions import unsubscribe_token
 

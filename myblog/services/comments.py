@@ -18,8 +18,9 @@ from myblog.extensions import db, read_rows
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
 from myblog.models.types import utcnow
 from myblog.services.links import external_url
-from myblog.services.mailer import queue_mail
 from myblog.services.markdown import count_links, render_comment
+from myblog.services.outbox import queue_mail
+from myblog.services.site import site_title
 
 if TYPE_CHECKING:
     from myblog.services.posts import PostView
@@ -185,7 +186,7 @@ def _notify_post_author(comment: Comment, post: Post) -> None:
         to=author.email,
         comment=comment,
         post=post,
-        site_title=_site_title(),
+        site_title=site_title(),
         pending=comment.status is CommentStatus.PENDING,
         link=_comment_link(comment),
         moderate_link=external_url("admin.list_comments", status=comment.status.value)
@@ -204,16 +205,9 @@ def _notify_parent(reply: Comment) -> None:
         reply=reply,
         parent=parent,
         post=reply.post,
-        site_title=_site_title(),
+        site_title=site_title(),
         link=_comment_link(reply),
     )
-
-
-def _site_title() -> str:
-    from myblog.services.site import get_site
-
-    site = get_site()
-    return site.title if site is not None else "myblog"
 
 
 # --- the thread under a post --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from myblog.extensions import db
 from myblog.models import Subscriber
 from myblog.models.types import utcnow
 from myblog.services.links import external_url
-from myblog.services.mailer import queue_mail
+from myblog.services.outbox import queue_mail
 from myblog.services.site import site_title
 from myblog.services.tokens import TokenError, make_token, read_token
 

@@ -21,13 +21,14 @@ from subscription_support import (
     publish,
 )
 
+from myblog.delivery.passes import periodic_pass
+from myblog.delivery.smtp import send_email
 from myblog.extensions import db
 from myblog.extensions import mail as mail_ext
 from myblog.models import OutboxEmail, Post, PostStatus, Subscriber
 from myblog.models.types import utcnow
 from myblog.services import announcements
 from myblog.services.announcements import ANNOUNCE_WINDOW, announce, announce_due_posts
-from myblog.services.dispatch import periodic_pass
 from myblog.services.outbox import enqueue, run_once
 from myblog.services.posts import PostInput, promote_due_posts, save_post
 from myblog.services.site import update_site
@@ -237,7 +238,7 @@ def test_headers_reach_the_sent_message(make_app):
         confirmed("a@example.com")
         publish("Headers")
         with mail_ext.record_messages() as outbox:
-            report = run_once(now=utcnow())
+            report = run_once(send_email, now=utcnow())
         assert len(report.sent) == 1
         (message,) = outbox
         text = message.as_string()
