@@ -17,7 +17,7 @@ def create_app(
     The parts are imported here, not at the top, so that importing one module of the package
     (a model in a migration, say) does not build the whole app.
     """
-    from myblog import commands, database, errors, mail, queries, security, templating
+    from myblog import commands, database, delivery, errors, queries, security, templating
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, limiter, login_manager
 
@@ -34,7 +34,7 @@ def create_app(
     templating.init_app(app)
     queries.init_app(app)
     errors.init_app(app)
-    mail.init_app(app)
+    delivery.init_app(app)
     if cli:
         database.init_migrations(app)
         commands.init_app(app)

@@ -1,10 +1,9 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker; shell.
-
-`rq-worker` lives with the rest of the RQ mail worker in myblog.queue.
-"""
+"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker,
+rq-worker; shell."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import click
@@ -12,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from myblog.database import upgrade_database
+from myblog.delivery import passes, rq_sender, thread_sender
 from myblog.extensions import db
 
 
@@ -111,26 +111,44 @@ def publish_due() -> None:
 @with_appcontext
 def mail_worker(once: bool, interval: float | None) -> None:
     """Deliver queued mail in the foreground until stopped (or once with --once)."""
-    import threading
-
-    from myblog.mail import run_sender_loop, stop_background_sender
-    from myblog.services.dispatch import periodic_pass
-
     if once:
-        report = periodic_pass()
+        report = passes.periodic_pass()
         click.echo(
             f"Sent {len(report.sent)}, {len(report.retrying)} to retry, "
             f"{len(report.failed)} failed."
         )
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stop_background_sender(app)  # this process is the sender now
+    thread_sender.stop_background_sender(app)  # this process is the sender now
     seconds = interval if interval is not None else app.config["MYBLOG_MAIL_INTERVAL"]
     click.echo(f"Delivering mail every {seconds} s; Ctrl+C to stop.")
     try:
-        run_sender_loop(app, interval=seconds, stop=threading.Event())
+        thread_sender.run_sender_loop(app, interval=seconds, stop=threading.Event())
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@click.command("rq-worker")
+@click.option("--burst", is_flag=True, help="Run one pass and the jobs queued now, then exit.")
+@with_appcontext
+def rq_worker(burst: bool) -> None:
+    """Deliver mail as an RQ worker on the REDIS_URL queue (for MYBLOG_MAIL_SENDER=rq).
+
+    Run one or more beside the web nodes. A commit that queues mail wakes a worker at once,
+    and every MYBLOG_MAIL_INTERVAL seconds one of the workers runs a pass for retries and
+    scheduled posts. Ctrl+C stops after the current job.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set; without Redis, use `flask mail-worker`.")
+    from redis import RedisError  # here, so other commands never load redis
+
+    mail_queue = rq_sender.get_mail_queue(app)
+    click.echo(f"Delivering mail from the RQ queue {mail_queue.name!r}; Ctrl+C to stop.")
+    try:
+        rq_sender.run_worker(app, burst=burst)
+    except RedisError as exc:
+        raise click.ClickException(f"Redis is unreachable: {exc}") from exc
 
 
 def shell_context() -> dict[str, Any]:
@@ -142,9 +160,6 @@ def shell_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
-    from myblog.queue import rq_worker
-
-    for command in (initdb, create_admin, forge, render_posts, publish_due, mail_worker):
+    for command in (initdb, create_admin, forge, render_posts, publish_due, mail_worker, rq_worker):
         app.cli.add_command(command)
-    app.cli.add_command(rq_worker)
     app.shell_context_processor(shell_context)

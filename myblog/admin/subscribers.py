@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from myblog.admin import bp
 from myblog.admin.views import filter_arg, require_admin
 from myblog.models.types import utcnow
-from myblog.services import subscriptions
-from myblog.services.subscriptions import SubscriberState
+from myblog.services import subscribers
+from myblog.services.subscribers import SubscriberState
 
 
 @bp.route("/subscribers")
@@ -17,12 +17,12 @@ def list_subscribers() -> ResponseReturnValue:
     require_admin()
     state = filter_arg("state", SubscriberState)
     page = request.args.get("page", 1, type=int) or 1
-    pagination = subscriptions.list_subscribers(page=max(page, 1), per_page=50, state=state)
+    pagination = subscribers.list_subscribers(page=max(page, 1), per_page=50, state=state)
     return render_template(
         "admin/list_subscribers.html",
         pagination=pagination,
         state=state,
-        counts=subscriptions.subscriber_counts(),
+        counts=subscribers.subscriber_counts(),
     )
 
 
@@ -31,7 +31,7 @@ def export_subscribers() -> ResponseReturnValue:
     require_admin()
     filename = f"subscribers-{utcnow():%Y-%m-%d}.csv"
     return Response(
-        stream_with_context(subscriptions.subscribers_csv()),
+        stream_with_context(subscribers.subscribers_csv()),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from myblog.extensions import db
 from myblog.models import Profile, Role, Site, User
-from myblog.services.mailer import queue_mail
 from myblog.services.markdown import render_markdown
+from myblog.services.outbox import queue_mail
 from myblog.services.site import forget_site
 from myblog.services.tokens import TokenError, make_token, read_token
 

@@ -22,8 +22,8 @@ from myblog.extensions import db
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
 from myblog.models.types import utcnow
 from myblog.services.links import external_url
-from myblog.services.mailer import queue_mail
 from myblog.services.markdown import count_links, render_comment
+from myblog.services.outbox import queue_mail
 from myblog.services.site import get_site, site_title
 from myblog.services.tokens import TokenError, make_token, read_token
 

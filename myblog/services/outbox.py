@@ -1,4 +1,9 @@
-"""The mail outbox: enqueue in the caller's transaction, then claim and deliver with retries."""
+"""Mail for services: render a templated message, add it to the outbox in the caller's
+transaction; then claim, deliver with retries, and list it for the owner.
+
+Delivery itself (SMTP, the sender thread, RQ) is process-level, in myblog.delivery, which
+hands `run_once` its send function: nothing here imports it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy import func, insert, select, update
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
+from myblog.services.site import site_language
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30
@@ -33,6 +39,62 @@ class DeliveryReport:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+
+
+# --- composing: templated mail in the blog's language ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """A message rendered from its templates: subject, text part, HTML part."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def _template_names(name: str, extension: str, language: str) -> list[str]:
+    # the blog's language first, English (email/<name>.<ext>) when there is no translation
+    names = [f"email/{name}.{extension}"]
+    if language and language != "en":
+        names.insert(0, f"email/{language}/{name}.{extension}")
+    return names
+
+
+def render_mail(name: str, *, language: str | None = None, **context: object) -> RenderedMail:
+    """Render email/[<language>/]<name>.txt and .html; the subject is the text part's
+    `{% set subject %}…{% endset %}`, so it is translated with the body.
+
+    Only `context` reaches the templates (no request context processors): mail is also
+    rendered by background passes outside any request, so links come in ready-made.
+    """
+    env = current_app.jinja_env
+    language = language or site_language()
+    context["language"] = language
+    text_module = env.select_template(_template_names(name, "txt", language)).make_module(context)
+    html = env.select_template(_template_names(name, "html", language)).render(context)
+    subject = " ".join(str(getattr(text_module, "subject", "")).split())
+    if not subject:
+        raise ValueError(f"email/{name}.txt sets no subject")
+    return RenderedMail(subject=subject, text=str(text_module).strip() + "\n", html=html)
+
+
+def queue_mail(
+    name: str,
+    *,
+    to: str,
+    language: str | None = None,
+    headers: dict[str, str] | None = None,
+    **context: object,
+) -> OutboxEmail:
+    """Render a templated message and add it to the outbox in the caller's transaction."""
+    mail = render_mail(name, language=language, **context)
+    return enqueue(
+        to=to, subject=mail.subject, text_body=mail.text, html_body=mail.html, headers=headers
+    )
+
+
+# --- the outbox table: enqueue, claim, deliver, retry -----------------------------------------
 
 
 def backoff(attempts: int) -> timedelta:
@@ -189,20 +251,19 @@ def retry(email_id: int, *, now: datetime | None = None) -> bool:
 
 
 def run_once(
-    send: SendFunction | None = None,
+    send: SendFunction,
     *,
     now: datetime | None = None,
     limit: int = BATCH_SIZE,
     lease_seconds: int = LEASE_SECONDS,
 ) -> DeliveryReport:
-    """Claim what is due and deliver it (with the configured mailer unless `send` is given)."""
-    if send is None:
-        from myblog.mail import send_email
-
-        send = send_email
+    """Claim what is due and deliver it with `send`."""
     now = now or utcnow()
     ids = claim_due(now=now, limit=limit, lease_seconds=lease_seconds)
     return deliver(ids, send, now=now)
+
+
+# --- the owner's view -------------------------------------------------------------------------
 
 
 def list_messages(*, page: int, per_page: int, status: OutboxStatus | None = None) -> Pagination:

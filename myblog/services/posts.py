@@ -14,9 +14,9 @@ from myblog.extensions import db
 from myblog.models import Post, PostStatus, Tag, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
+from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.subscriptions import announce
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
 MAX_BODY = 500_000

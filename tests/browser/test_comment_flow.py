@@ -81,10 +81,11 @@ def blog_server(tmp_path: Path, mail_server, monkeypatch) -> Iterator[tuple[str,
 
 
 def deliver(app) -> None:
+    from myblog.delivery.smtp import send_email
     from myblog.services.outbox import run_once
 
     with app.app_context():
-        run_once()
+        run_once(send_email)
 
 
 @pytest.mark.browser

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from support import input_value, login, post_form
 from test_smtp_delivery import Collector, SMTPServer, free_port, run_until_idle
 
+from myblog.delivery.smtp import send_email
 from myblog.extensions import db
 from myblog.models import Comment, OutboxEmail, OutboxStatus, Subscriber
 from myblog.models.types import utcnow
@@ -98,7 +99,7 @@ def test_smtp_down_then_up_delivers_everything_exactly_once(blog, smtp):
 
     with blog.app_context():
         later = utcnow() + timedelta(seconds=1)
-        report = run_once(now=later, limit=1000)  # nobody listens on the port yet
+        report = run_once(send_email, now=later, limit=1000)  # nobody listens on the port yet
         assert report.sent == [] and len(report.retrying) == len(expected)
         collector = smtp.start(Collector())
         run_until_idle(later + timedelta(minutes=1))
@@ -119,7 +120,7 @@ def test_temporary_4xx_refusals_deliver_everything_exactly_once(blog, smtp):
     expected = _expected_mail(blog)
     with blog.app_context():
         later = utcnow() + timedelta(seconds=1)
-        first = run_once(now=later, limit=1000)
+        first = run_once(send_email, now=later, limit=1000)
         assert len(first.retrying) == 60
         run_until_idle(later + timedelta(minutes=1))
         statuses = Counter(db.session.scalars(select(OutboxEmail.status)))

@@ -20,17 +20,12 @@ from sqlalchemy import insert, select
 from support import REDIS_URL
 from test_smtp_delivery import Collector, SMTPServer, free_port
 
+from myblog.delivery import passes
+from myblog.delivery.rq_sender import Ticker, deliver_mail, get_mail_queue, make_worker
+from myblog.delivery.thread_sender import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.extensions import db
-from myblog.mail import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
-from myblog.queue import (
-    Ticker,
-    deliver_mail,
-    get_mail_queue,
-    make_worker,
-)
-from myblog.services import dispatch
 from myblog.services.outbox import enqueue
 
 pytestmark = pytest.mark.redis
@@ -136,7 +131,7 @@ def test_a_burst_of_commits_queues_one_job_and_the_worker_delivers_each_message_
 def test_a_commit_during_a_pass_queues_the_next_pass(rq_app, smtp, queue_name, monkeypatch):
     collector = smtp.start(Collector())
     queue = get_mail_queue(rq_app).queue
-    real_pass = dispatch.periodic_pass
+    real_pass = passes.periodic_pass
     late: list[str] = []
 
     def pass_with_a_commit_racing_it() -> Any:
@@ -145,7 +140,7 @@ def test_a_commit_during_a_pass_queues_the_next_pass(rq_app, smtp, queue_name, m
             late.extend(commit_mail(1, start=100))
         return report
 
-    monkeypatch.setattr(dispatch, "periodic_pass", pass_with_a_commit_racing_it)
+    monkeypatch.setattr(passes, "periodic_pass", pass_with_a_commit_racing_it)
     with rq_app.app_context():
         first = commit_mail(1)
     assert work_burst(rq_app, f"{queue_name}-worker") is True
@@ -268,13 +263,13 @@ def test_jobs_share_the_workers_app_and_engine_with_a_fresh_session_each(
     import myblog
 
     seen: list[tuple[Flask, object, object]] = []
-    real_pass = dispatch.periodic_pass
+    real_pass = passes.periodic_pass
 
     def recording_pass() -> Any:
         seen.append((current_app._get_current_object(), db.engine, db.session()))
         return real_pass()
 
-    monkeypatch.setattr(dispatch, "periodic_pass", recording_pass)
+    monkeypatch.setattr(passes, "periodic_pass", recording_pass)
 
     def no_new_apps(*args: Any, **kwargs: Any) -> Flask:
         raise AssertionError("a job built an app")

@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from myblog.delivery.smtp import send_email
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.services.outbox import enqueue, run_once
@@ -110,7 +111,7 @@ def statuses() -> Counter[OutboxStatus]:
 
 def run_until_idle(now: datetime) -> None:
     for _ in range(100):
-        if not run_once(now=now, limit=20).claimed:
+        if not run_once(send_email, now=now, limit=20).claimed:
             return
     raise AssertionError("the outbox never drained")
 
@@ -119,7 +120,7 @@ def test_queued_mail_is_delivered_over_smtp(mail_app, smtp):
     collector = smtp.start(Collector())
     with mail_app.app_context():
         message_ids = enqueue_many(3, headers={"List-Unsubscribe": "<https://example.com/u/1>"})
-        report = run_once(now=T0)
+        report = run_once(send_email, now=T0)
         assert len(report.sent) == 3
         assert statuses() == Counter({OutboxStatus.SENT: 3})
 
@@ -144,7 +145,7 @@ def test_queued_mail_is_delivered_over_smtp(mail_app, smtp):
 def test_nothing_is_lost_while_smtp_is_down(mail_app, smtp):
     with mail_app.app_context():
         message_ids = enqueue_many(50)
-        report = run_once(now=T0, limit=100)
+        report = run_once(send_email, now=T0, limit=100)
         assert len(report.retrying) == 50 and report.sent == []
         emails = db.session.scalars(select(OutboxEmail)).all()
         assert {(e.status, e.attempts) for e in emails} == {(OutboxStatus.PENDING, 1)}
@@ -152,7 +153,7 @@ def test_nothing_is_lost_while_smtp_is_down(mail_app, smtp):
 
         collector = smtp.start(Collector())
         # before the backoff has passed nothing is due, even with the server back
-        assert run_once(now=T0 + timedelta(seconds=10)).claimed == 0
+        assert run_once(send_email, now=T0 + timedelta(seconds=10)).claimed == 0
         run_until_idle(T0 + timedelta(minutes=1))
         assert statuses() == Counter({OutboxStatus.SENT: 50})
 
@@ -163,7 +164,7 @@ def test_temporary_refusals_are_retried_exactly_once_each(mail_app, smtp):
     collector = smtp.start(Collector(refuse=7))
     with mail_app.app_context():
         message_ids = enqueue_many(20)
-        first = run_once(now=T0, limit=50)
+        first = run_once(send_email, now=T0, limit=50)
         assert len(first.retrying) == 7 and len(first.sent) == 13
         refused = db.session.scalars(
             select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.PENDING)
@@ -198,7 +199,7 @@ def test_concurrent_senders_on_postgresql_deliver_each_message_once(make_pg_app,
     def sender(_: int) -> int:
         sent = 0
         with app.app_context():
-            while (report := run_once(now=T0, limit=5)).claimed:
+            while (report := run_once(send_email, now=T0, limit=5)).claimed:
                 sent += len(report.sent)
         return sent
 

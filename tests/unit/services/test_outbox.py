@@ -1,31 +1,28 @@
-"""Mail outbox service: enqueue in the caller's transaction, claim, deliver, back off, retry."""
+"""Mail for services: templated mail (subject in the template, both parts, the blog language,
+English fallback), enqueue in the caller's transaction, claim, deliver, back off, retry."""
 
 from __future__ import annotations
 
-import gc
-import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jinja2 import TemplateNotFound
 from sqlalchemy import func, select
-from sqlalchemy.pool import NullPool
 
-from myblog import create_app, mail
 from myblog.extensions import db
-from myblog.mail import EXTENSION_KEY, start_background_sender, stop_background_sender
-from myblog.models import OutboxEmail, OutboxStatus
-from myblog.services import outbox
+from myblog.models import OutboxEmail, OutboxStatus, User
 from myblog.services.outbox import (
     MAX_ATTEMPTS,
     backoff,
     claim_due,
     deliver,
     enqueue,
+    queue_mail,
+    render_mail,
     retry,
     run_once,
 )
+from myblog.services.site import update_site
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -272,20 +269,7 @@ def test_retry_ignores_messages_that_have_not_failed(ctx):
     assert row(email_id).status == OutboxStatus.PENDING
 
 
-# --- the real send function without MAIL_SERVER -----------------------------------------------
-
-
-def test_without_mail_server_mail_is_logged_and_counts_as_sent(app, caplog):
-    assert app.config["MAIL_SERVER"] is None
-    with app.app_context():
-        (email_id,) = queued(1)
-        message_id = row(email_id).message_id
-        with caplog.at_level("INFO", logger=app.logger.name):
-            report = run_once(now=T0)
-        assert report.sent == [email_id]
-        assert row(email_id).status == OutboxStatus.SENT
-    assert message_id in caplog.text
-    assert "reader0@example.com" in caplog.text
+# --- run_once ---------------------------------------------------------------------------------
 
 
 def test_run_once_defaults_to_the_current_time(ctx):
@@ -293,128 +277,68 @@ def test_run_once_defaults_to_the_current_time(ctx):
     assert run_once(Recorder()).sent == [email_id]
 
 
-# --- the embedded sender thread and the mail-worker command -----------------------------------
+# --- composing: templated mail -----------------------------------------------------------------
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    """Poll `condition` until it holds or `seconds` pass (the sender runs on its own thread)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        threading.Event().wait(0.02)
-    return True
+def _owner() -> User:
+    return db.session.scalars(select(User)).one()
 
 
-@pytest.fixture
-def thread_app(make_app):
-    app = make_app(MYBLOG_MAIL_SENDER="thread", MYBLOG_MAIL_INTERVAL=0.02)
-    yield app
-    stop_background_sender(app)
+def test_english_by_default(ctx):
+    mail = render_mail("reset_password", user=_owner(), link="http://x/reset/t", site_title="B")
+    assert mail.subject == "Reset your password for B"
+    assert "http://x/reset/t" in mail.text and "Hello owner," in mail.text
+    assert 'href="http://x/reset/t"' in mail.html and '<html lang="en">' in mail.html
 
 
-def test_the_first_request_starts_one_sender_thread_that_delivers(thread_app):
-    assert EXTENSION_KEY not in thread_app.extensions  # building the app starts nothing
-    with thread_app.app_context():
-        (email_id,) = queued(1, now=datetime.now(UTC))
-    client = thread_app.test_client()
-    assert client.get("/").status_code == 200
-    sender = thread_app.extensions[EXTENSION_KEY]
-    assert sender.running
-
-    def delivered() -> bool:
-        with thread_app.app_context():
-            return row(email_id).status == OutboxStatus.SENT
-
-    assert wait_until(delivered)
-    client.get("/")
-    assert thread_app.extensions[EXTENSION_KEY] is sender  # never a second thread
-    stop_background_sender(thread_app)
-    assert not sender.thread.is_alive()
-    assert EXTENSION_KEY not in thread_app.extensions
+def test_the_blog_language_picks_the_translation(ctx):
+    update_site(title="B", tagline="", about="", language="zh")
+    mail = render_mail("reset_password", user=_owner(), link="http://x/r", site_title="B")
+    assert mail.subject == "重置你在 B 的密码"
+    assert "设置新密码" in mail.html and '<html lang="zh">' in mail.html
 
 
-def test_no_sender_thread_in_testing_by_default(app, client):
-    assert app.config["MYBLOG_MAIL_SENDER"] == "off"
-    assert client.get("/").status_code == 200
-    assert EXTENSION_KEY not in app.extensions
-
-
-def test_the_sender_thread_ends_when_its_app_is_discarded(tmp_path, make_app):
-    app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'gone.sqlite'}",
-            # no pooled connections left behind when the app is collected
-            "SQLALCHEMY_ENGINE_OPTIONS": {"poolclass": NullPool},
-        },
+def test_a_language_without_a_translation_falls_back_to_english(ctx):
+    mail = render_mail(
+        "invite", language="fr", inviter=_owner(), link="http://x", site_title="B", role="author"
     )
-    with app.app_context():
-        db.create_all()
-    sender = start_background_sender(app, interval=0.02)
-    assert sender.running
-    del app
-    make_app(setup=False)  # the extensions (Flask-Caching's Cache) now hold the newer app
-
-    def ended() -> bool:
-        gc.collect()
-        return not sender.thread.is_alive()
-
-    assert wait_until(ended)
+    assert mail.subject == "owner invites you to write on B"
 
 
-def test_mail_worker_once_delivers_what_is_due(app, runner):
-    with app.app_context():
-        (email_id,) = queued(1, now=datetime.now(UTC) - timedelta(seconds=1))
-    result = runner.invoke(args=["mail-worker", "--once"])
-    assert result.exit_code == 0, result.output
-    assert "Sent 1, 0 to retry, 0 failed." in result.output
-    with app.app_context():
-        assert row(email_id).status == OutboxStatus.SENT
+def test_text_part_is_not_html_escaped_and_html_part_is(ctx):
+    owner = _owner()
+    owner.profile.display_name = "<Tom & Jerry>"
+    mail = render_mail("reset_password", user=owner, link="http://x/?a=1&b=2", site_title="B")
+    assert "Hello <Tom & Jerry>," in mail.text
+    assert "&lt;Tom &amp; Jerry&gt;" in mail.html and "<Tom" not in mail.html
+    db.session.rollback()
 
 
-def test_mail_worker_runs_the_loop_until_interrupted(runner, monkeypatch):
-    seen: dict[str, float] = {}
-
-    def fake_loop(app, *, interval: float, stop: threading.Event) -> None:
-        seen["interval"] = interval
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(mail, "run_sender_loop", fake_loop)
-    result = runner.invoke(args=["mail-worker", "--interval", "2.5"])
-    assert result.exit_code == 0, result.output
-    assert seen == {"interval": 2.5}
-    assert "Delivering mail every 2.5 s" in result.output and "Stopped." in result.output
-    result = runner.invoke(args=["mail-worker", "--help"])
-    assert "Deliver queued mail in the foreground" in result.output
+def test_unsupported_language_is_refused(ctx):
+    with pytest.raises(ValueError):
+        update_site(title="B", tagline="", about="", language="xx")
 
 
-def test_the_sender_loop_survives_a_failing_pass(app, monkeypatch, caplog):
-    passes: list[int] = []
-    stop = threading.Event()
-
-    def broken_run_once(*args, **kwargs):
-        passes.append(1)
-        if len(passes) == 2:
-            stop.set()
-        raise RuntimeError("database is down")
-
-    monkeypatch.setattr(outbox, "run_once", broken_run_once)
-    with caplog.at_level("ERROR", logger=app.logger.name):
-        mail.run_sender_loop(app, interval=0, stop=stop)
-    assert len(passes) == 2
-    assert "delivery pass failed" in caplog.text
+def test_unknown_template_is_an_error(ctx):
+    with pytest.raises(TemplateNotFound):
+        render_mail("no_such_mail")
 
 
-def test_sender_settings_come_from_the_environment(tmp_path, monkeypatch):
-    from myblog.config import DevelopmentConfig, TestingConfig
-
-    monkeypatch.delenv("MYBLOG_MAIL_SENDER", raising=False)
-    monkeypatch.delenv("MYBLOG_MAIL_INTERVAL", raising=False)
-    development = DevelopmentConfig.load(tmp_path)
-    assert (development["MYBLOG_MAIL_SENDER"], development["MYBLOG_MAIL_INTERVAL"]) == ("thread", 5)
-    assert TestingConfig.load(tmp_path)["MYBLOG_MAIL_SENDER"] == "off"
-    monkeypatch.setenv("MYBLOG_MAIL_SENDER", "off")
-    monkeypatch.setenv("MYBLOG_MAIL_INTERVAL", "30")
-    development = DevelopmentConfig.load(tmp_path)
-    assert (development["MYBLOG_MAIL_SENDER"], development["MYBLOG_MAIL_INTERVAL"]) == ("off", 30)
+def test_queue_mail_adds_a_row_in_the_callers_transaction(ctx):
+    queue_mail(
+        "invite",
+        to="a@example.com",
+        inviter=_owner(),
+        link="http://x",
+        site_title="B",
+        role="author",
+        headers={"X-Test": "1"},
+    )
+    db.session.rollback()
+    assert db.session.scalar(select(OutboxEmail.id)) is None
+    queue_mail(
+        "invite", to="a@example.com", inviter=_owner(), link="http://x", site_title="B", role="a"
+    )
+    db.session.commit()
+    row = db.session.scalars(select(OutboxEmail)).one()
+    assert row.subject == "owner invites you to write on B" and row.html_body

@@ -6,14 +6,15 @@ from datetime import datetime
 
 from flask import current_app
 
+from myblog.delivery import smtp
 from myblog.extensions import db
 from myblog.services import outbox
+from myblog.services.announcements import announce_due_posts
 from myblog.services.outbox import DeliveryReport, SendFunction
-from myblog.services.subscriptions import announce_due_posts
 
 
 def periodic_pass(
-    send: SendFunction | None = None, *, now: datetime | None = None
+    send: SendFunction = smtp.send_email, *, now: datetime | None = None
 ) -> DeliveryReport:
     """Queue what time has made due, then deliver the outbox's due mail."""
     _announce_due_posts(now)

@@ -8,8 +8,8 @@ inside its app; and every MYBLOG_MAIL_INTERVAL seconds one worker of the cluster
 for retries and scheduled posts. While Redis is down, the rows wait in the database and the
 next pass delivers them.
 
-rq and redis are imported on first use, so `flask` commands and apps with another sender do
-not load them.
+rq and redis are imported on first use (inside the functions that need them), so `flask`
+commands and apps with another sender do not load them.
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from collections.abc import Callable
 from logging import Logger
 from typing import TYPE_CHECKING, Any
 
-import click
 from flask import Flask, current_app, has_app_context
-from flask.cli import with_appcontext
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from myblog.delivery import passes
 from myblog.extensions import db
 from myblog.models import OutboxEmail
-from myblog.services import dispatch
 from myblog.services.outbox import BATCH_SIZE
 
 if TYPE_CHECKING:
@@ -207,7 +205,7 @@ def deliver_mail() -> dict[str, int]:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     mail_queue = get_mail_queue(app)
     mail_queue.clear_wakeup()
-    report = dispatch.periodic_pass()
+    report = passes.periodic_pass()
     if report.claimed >= BATCH_SIZE:
         # a full batch: more may be due, so another pass follows on whichever worker is free
         notify_worker(app)
@@ -295,26 +293,3 @@ def run_worker(app: Flask, *, burst: bool = False) -> bool:
     finally:
         if ticker is not None:
             ticker.stop()
-
-
-@click.command("rq-worker")
-@click.option("--burst", is_flag=True, help="Run one pass and the jobs queued now, then exit.")
-@with_appcontext
-def rq_worker(burst: bool) -> None:
-    """Deliver mail as an RQ worker on the REDIS_URL queue (for MYBLOG_MAIL_SENDER=rq).
-
-    Run one or more beside the web nodes. A commit that queues mail wakes a worker at once,
-    and every MYBLOG_MAIL_INTERVAL seconds one of the workers runs a pass for retries and
-    scheduled posts. Ctrl+C stops after the current job.
-    """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config.get("REDIS_URL"):
-        raise click.ClickException("REDIS_URL is not set; without Redis, use `flask mail-worker`.")
-    from redis import RedisError
-
-    mail_queue = get_mail_queue(app)
-    click.echo(f"Delivering mail from the RQ queue {mail_queue.name!r}; Ctrl+C to stop.")
-    try:
-        run_worker(app, burst=burst)
-    except RedisError as exc:
-        raise click.ClickException(f"Redis is unreachable: {exc}") from exc

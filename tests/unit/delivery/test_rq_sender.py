@@ -11,10 +11,16 @@ from sqlalchemy import event, select
 
 from myblog import create_app
 from myblog.config import DevelopmentConfig, ProductionConfig, TestingConfig
+from myblog.delivery.rq_sender import (
+    EXTENSION_KEY,
+    MailQueue,
+    _wake_after_commit,
+    get_mail_queue,
+    notify_worker,
+)
+from myblog.delivery.thread_sender import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.extensions import db
-from myblog.mail import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.queue import EXTENSION_KEY, MailQueue, get_mail_queue, notify_worker
 from myblog.services.outbox import enqueue
 
 GOOD_KEY = "0123456789abcdef" * 4
@@ -95,8 +101,6 @@ def test_production_with_redis_builds_an_rq_app_with_its_queue(tmp_path, monkeyp
 
 
 def test_rq_mode_starts_no_sender_thread_and_hooks_the_session(rq_app):
-    from myblog.queue import _wake_after_commit
-
     client = rq_app.test_client()
     assert client.get("/").status_code == 200
     assert THREAD_SENDER_KEY not in rq_app.extensions

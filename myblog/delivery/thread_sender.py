@@ -1,45 +1,17 @@
-"""Mail delivery: the real send function and the background sender that drains the outbox."""
+"""The embedded sender: a daemon thread in the web process that drains the outbox."""
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
-from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
-from flask_mail import Message
 
-from myblog.extensions import mail
+from myblog.delivery import passes
+from myblog.extensions import db
 
-if TYPE_CHECKING:
-    from myblog.models import OutboxEmail
-
-
-def send_email(email: OutboxEmail) -> None:
-    """Send one outbox row over SMTP, or log it when no MAIL_SERVER is configured."""
-    if not current_app.config.get("MAIL_SERVER"):
-        # a warning, so it shows without logging set up, and in production it should stand out
-        current_app.logger.warning(
-            "mail (no MAIL_SERVER, logged instead of sent) to=%s subject=%r message-id=%s\n%s",
-            email.to,
-            email.subject,
-            email.message_id,
-            email.text_body,
-        )
-        return
-    message = Message(
-        subject=email.subject,
-        recipients=[email.to],
-        body=email.text_body,
-        html=email.html_body,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        extra_headers=json.loads(email.headers or "{}"),
-        date=email.created_at.timestamp(),
-    )
-    # the stored id, not a fresh one, so a retried send is recognisably the same message
-    message.msgId = email.message_id
-    mail.send(message)
+EXTENSION_KEY = "myblog.mail_sender"
+_lock = threading.Lock()
 
 
 def run_sender_loop(app: Flask, *, interval: float, stop: threading.Event) -> None:
@@ -54,15 +26,12 @@ def _run_loop(app_ref: weakref.ref[Flask], *, interval: float, stop: threading.E
 
 def _deliver_pass(app_ref: weakref.ref[Flask]) -> bool:
     """One pass over the outbox; False once the app is gone (the thread must not keep it alive)."""
-    from myblog.extensions import db
-    from myblog.services.dispatch import periodic_pass
-
     app = app_ref()
     if app is None:
         return False
     with app.app_context():
         try:
-            report = periodic_pass()
+            report = passes.periodic_pass()
         except Exception:
             db.session.rollback()
             app.logger.exception("mail sender: delivery pass failed")
@@ -101,10 +70,6 @@ class BackgroundSender:
             self.thread.join(timeout)
 
 
-_lock = threading.Lock()
-EXTENSION_KEY = "myblog.mail_sender"
-
-
 def start_background_sender(app: Flask, interval: float = 5) -> BackgroundSender:
     """Start the app's background sender, unless it is running already; return it."""
     with _lock:
@@ -125,18 +90,7 @@ def stop_background_sender(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-Mail; with MYBLOG_MAIL_SENDER=thread, the first request starts the sender."""
-    from myblog.config import check_mail_sender
-
-    mail.init_app(app)
-    check_mail_sender(app.config["MYBLOG_MAIL_SENDER"], app.config.get("REDIS_URL"))
-    if app.config["MYBLOG_MAIL_SENDER"] == "rq":
-        # no thread: commits that add outbox rows wake the RQ worker (`flask rq-worker`)
-        from myblog.queue import init_app as init_mail_queue
-
-        init_mail_queue(app)
-    if app.config["MYBLOG_MAIL_SENDER"] != "thread":
-        return
+    """Have the first request start the app's sender thread."""
     # Started by the first request, not here: the reloader's parent process (`flask run --debug`)
     # builds the app but never serves a request, so only the serving child (WERKZEUG_RUN_MAIN=true)
     # or a process without the reloader runs a sender; one-off commands (`flask db upgrade`) never
