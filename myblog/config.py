@@ -52,49 +52,82 @@ class Config:
     @classmethod
     def load(cls, instance_path: Path) -> dict[str, Any]:
         """Return this environment's settings as a dict, reading the environment now."""
-        sqlite_default = f"sqlite:///{instance_path / 'myblog.sqlite'}"
         redis_url = os.environ.get("REDIS_URL") or None
         settings: dict[str, Any] = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
-        database_url = _normalise_db_url(os.environ.get("DATABASE_URL") or sqlite_default)
         settings.update(
             SECRET_KEY=os.environ.get("SECRET_KEY", ""),
-            SQLALCHEMY_DATABASE_URI=database_url,
-            # a server connection may have been dropped while idle in the pool; a SQLite file
-            # cannot, and pinging it would cost a statement on every request
-            SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not database_url.startswith("sqlite")},
             REDIS_URL=redis_url,
-            MAIL_SERVER=os.environ.get("MAIL_SERVER") or None,
-            MAIL_PORT=_int("MAIL_PORT", 25),
-            MAIL_USE_TLS=_bool("MAIL_USE_TLS", False),
-            MAIL_USE_SSL=_bool("MAIL_USE_SSL", False),
-            MAIL_USERNAME=os.environ.get("MAIL_USERNAME") or None,
-            MAIL_PASSWORD=os.environ.get("MAIL_PASSWORD") or None,
-            MAIL_DEFAULT_SENDER=os.environ.get("MAIL_DEFAULT_SENDER", "myblog@localhost"),
-            MYBLOG_MAIL_SENDER=_mail_sender(cls.NAME, redis_url),
-            MYBLOG_MAIL_QUEUE=os.environ.get("MYBLOG_MAIL_QUEUE") or "mail",
-            MYBLOG_MAIL_INTERVAL=_int("MYBLOG_MAIL_INTERVAL", 5),
-            MAX_CONTENT_LENGTH=_int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
-            MYBLOG_POSTS_PER_PAGE=_int("MYBLOG_POSTS_PER_PAGE", 10),
-            MYBLOG_UPLOAD_DIR=os.environ.get("MYBLOG_UPLOAD_DIR") or str(instance_path / "uploads"),
-            MYBLOG_AUTO_MIGRATE=_bool("MYBLOG_AUTO_MIGRATE", cls.NAME == "development"),
-            MYBLOG_LOGIN_LIMIT=os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
-            MYBLOG_RESET_LIMIT=os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
-            MYBLOG_COMMENT_LIMIT=os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
-            MYBLOG_RESET_TOKEN_SECONDS=_int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
-            MYBLOG_EMAIL_TOKEN_SECONDS=_int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
-            MYBLOG_INVITE_TOKEN_SECONDS=_int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),
-            MYBLOG_SUBSCRIBE_LIMIT=os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
-            MYBLOG_SUBSCRIBE_TOKEN_SECONDS=_int("MYBLOG_SUBSCRIBE_TOKEN_SECONDS", 7 * 86400),
-            MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS=_int("MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS", 365 * 86400),
-            RATELIMIT_STORAGE_URI=redis_url or "memory://",
-            CACHE_TYPE="RedisCache" if redis_url else "SimpleCache",
-            CACHE_REDIS_URL=redis_url,
-            CACHE_DEFAULT_TIMEOUT=_int("MYBLOG_CACHE_SECONDS", 30),
-            PREFERRED_URL_SCHEME=os.environ.get("MYBLOG_URL_SCHEME", "http"),
-            # where the blog is reached: links in mail written outside a request use it
-            MYBLOG_BASE_URL=os.environ.get("MYBLOG_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            **_database_settings(instance_path),
+            **_mail_settings(cls.NAME, redis_url),
+            **_blog_settings(cls.NAME, instance_path),
+            **_limit_settings(),
+            **_shared_storage_settings(redis_url),
         )
         return settings
+
+
+def _database_settings(instance_path: Path) -> dict[str, Any]:
+    sqlite_default = f"sqlite:///{instance_path / 'myblog.sqlite'}"
+    database_url = _normalise_db_url(os.environ.get("DATABASE_URL") or sqlite_default)
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # a server connection may have been dropped while idle in the pool; a SQLite file
+        # cannot, and pinging it would cost a statement on every request
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+    }
+
+
+def _mail_settings(config_name: str, redis_url: str | None) -> dict[str, Any]:
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "myblog@localhost"),
+        "MYBLOG_MAIL_SENDER": _mail_sender(config_name, redis_url),
+        "MYBLOG_MAIL_QUEUE": os.environ.get("MYBLOG_MAIL_QUEUE") or "mail",
+        "MYBLOG_MAIL_INTERVAL": _int("MYBLOG_MAIL_INTERVAL", 5),
+    }
+
+
+def _blog_settings(config_name: str, instance_path: Path) -> dict[str, Any]:
+    uploads = os.environ.get("MYBLOG_UPLOAD_DIR") or str(instance_path / "uploads")
+    return {
+        "MAX_CONTENT_LENGTH": _int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+        "MYBLOG_POSTS_PER_PAGE": _int("MYBLOG_POSTS_PER_PAGE", 10),
+        "MYBLOG_UPLOAD_DIR": uploads,
+        "MYBLOG_AUTO_MIGRATE": _bool("MYBLOG_AUTO_MIGRATE", config_name == "development"),
+        "PREFERRED_URL_SCHEME": os.environ.get("MYBLOG_URL_SCHEME", "http"),
+        # where the blog is reached: links in mail written outside a request use it
+        "MYBLOG_BASE_URL": os.environ.get("MYBLOG_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    }
+
+
+def _limit_settings() -> dict[str, Any]:
+    """Rate limits per client address, and how long each kind of mailed link stays valid."""
+    return {
+        "MYBLOG_LOGIN_LIMIT": os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
+        "MYBLOG_RESET_LIMIT": os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
+        "MYBLOG_COMMENT_LIMIT": os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
+        "MYBLOG_SUBSCRIBE_LIMIT": os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
+        "MYBLOG_RESET_TOKEN_SECONDS": _int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
+        "MYBLOG_EMAIL_TOKEN_SECONDS": _int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
+        "MYBLOG_INVITE_TOKEN_SECONDS": _int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),
+        "MYBLOG_SUBSCRIBE_TOKEN_SECONDS": _int("MYBLOG_SUBSCRIBE_TOKEN_SECONDS", 7 * 86400),
+        "MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS": _int("MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS", 365 * 86400),
+    }
+
+
+def _shared_storage_settings(redis_url: str | None) -> dict[str, Any]:
+    """Rate-limit counters and the cache: in Redis when there is one, else in this process."""
+    return {
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_DEFAULT_TIMEOUT": _int("MYBLOG_CACHE_SECONDS", 30),
+    }
 
 
 MAIL_SENDERS = ("thread", "rq", "off")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from faker import Faker
@@ -97,43 +97,57 @@ def forge_data(
     fakes = [Faker("zh_CN"), Faker("en_US")]
     for i, fake in enumerate(fakes):
         fake.seed_instance(None if seed is None else seed + i)
-    authors = _authors(fakes[1])
-    cats = _terms(Category, fakes, categories)
-    tag_list = _terms(Tag, fakes, tags) if tags else []
-    used = set(db.session.scalars(select(Post.slug)))
-    now = utcnow()
+    pool = _Pool(
+        authors=_authors(fakes[1]),
+        categories=_terms(Category, fakes, categories),
+        tags=_terms(Tag, fakes, tags) if tags else [],
+        slugs=set(db.session.scalars(select(Post.slug))),
+    )
     batch = 500
     for start in range(0, posts, batch):
         for _ in range(min(batch, posts - start)):
-            fake = rng.choice(fakes)
-            title = fake.sentence(nb_words=rng.randint(3, 7)).rstrip(".。")
-            slug = base = slugify(title)
-            n = 2
-            while slug in used:
-                slug = f"{base}-{n}"
-                n += 1
-            used.add(slug)
-            body = _body(fake, rng)
-            when = now - timedelta(minutes=rng.randint(1, 3 * 365 * 24 * 60))
-            status = PostStatus.DRAFT if rng.random() < 0.05 else PostStatus.PUBLISHED
-            post = Post(
-                title=title,
-                slug=slug,
-                body=body,
-                body_html=render_markdown(body),
-                excerpt=make_excerpt(body),
-                status=status,
-                published_at=when if status is PostStatus.PUBLISHED else None,
-                # fake posts are never mailed to subscribers
-                announced_at=when if status is PostStatus.PUBLISHED else None,
-                created_at=when,
-                updated_at=when,
-                author=rng.choice(authors),
-                category=rng.choice(cats),
-                tags=rng.sample(tag_list, k=min(len(tag_list), rng.randint(0, 3))),
-            )
-            db.session.add(post)
+            db.session.add(_fake_post(rng.choice(fakes), rng, pool))
         db.session.commit()
         if progress:
             progress(min(batch, posts - start))
-    return ForgeResult(posts=posts, categories=len(cats), tags=len(tag_list))
+    return ForgeResult(posts=posts, categories=len(pool.categories), tags=len(pool.tags))
+
+
+@dataclass
+class _Pool:
+    """What fake posts are made from, and the slugs already taken."""
+
+    authors: list[User]
+    categories: list[Any]
+    tags: list[Any]
+    slugs: set[str]
+    now: datetime = field(default_factory=utcnow)
+
+
+def _fake_post(fake: Faker, rng: random.Random, pool: _Pool) -> Post:
+    title = fake.sentence(nb_words=rng.randint(3, 7)).rstrip(".。")
+    slug = base = slugify(title)
+    n = 2
+    while slug in pool.slugs:
+        slug = f"{base}-{n}"
+        n += 1
+    pool.slugs.add(slug)
+    body = _body(fake, rng)
+    when = pool.now - timedelta(minutes=rng.randint(1, 3 * 365 * 24 * 60))
+    status = PostStatus.DRAFT if rng.random() < 0.05 else PostStatus.PUBLISHED
+    published = when if status is PostStatus.PUBLISHED else None
+    return Post(
+        title=title,
+        slug=slug,
+        body=body,
+        body_html=render_markdown(body),
+        excerpt=make_excerpt(body),
+        status=status,
+        published_at=published,
+        announced_at=published,  # fake posts are never mailed to subscribers
+        created_at=when,
+        updated_at=when,
+        author=rng.choice(pool.authors),
+        category=rng.choice(pool.categories),
+        tags=rng.sample(pool.tags, k=min(len(pool.tags), rng.randint(0, 3))),
+    )

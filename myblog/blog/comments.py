@@ -55,8 +55,7 @@ def add_comment(slug: str) -> ResponseReturnValue:
             form.form_errors.append(str(exc))
         else:
             return _thank(comment, post)
-    if comment_service.stamp_time(form.started.data, post.id) is None:
-        form.started.data = comment_service.form_stamp(post.id)  # the first fill still counts
+    form.keep_stamp(post.id)
     return render_post_page(readable_view_or_404(slug), form, status=400)
 
 

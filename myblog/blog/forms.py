@@ -6,7 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
-from myblog.services.comments import MAX_BODY, CommentInput, Submission, stamp_time
+from myblog.services.comments import (
+    MAX_BODY,
+    CommentInput,
+    Submission,
+    form_stamp,
+    stamp_time,
+)
 
 
 class CommentForm(FlaskForm):
@@ -80,6 +86,12 @@ class CommentForm(FlaskForm):
         """How the form was filled (address, when it was served, the honeypot), for anti-spam."""
         started_at = stamp_time(self.started.data, post_id)
         return Submission(ip=ip, started_at=started_at, honeypot=self.nickname.data or "")
+
+    def keep_stamp(self, post_id: int) -> None:
+        """Give a refused form a fresh stamp only if its own is missing or forged, so the time
+        spent on the first try still counts towards the minimum fill time."""
+        if stamp_time(self.started.data, post_id) is None:
+            self.started.data = form_stamp(post_id)
 
     def csrf_value(self) -> str:
         """The token this form was built with ("" when it has none)."""

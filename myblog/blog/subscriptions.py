@@ -24,6 +24,13 @@ class SubscribeForm(FlaskForm):
     submit = SubmitField("Subscribe")
 
 
+# the same answer for new, pending and confirmed addresses
+THANKS = (
+    "Thank you! Unless this address is subscribed already, a message is on its way to it: "
+    "open the link in it to confirm."
+)
+
+
 def _subscribe_limit() -> str:
     return str(current_app.config["MYBLOG_SUBSCRIBE_LIMIT"])
 
@@ -39,12 +46,7 @@ def subscribe() -> ResponseReturnValue:
         except SubscriptionError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            # the same answer for new, pending and confirmed addresses
-            flash(
-                "Thank you! Unless this address is subscribed already, a message is on its way "
-                "to it: open the link in it to confirm.",
-                "success",
-            )
+            flash(THANKS, "success")
             return redirect(url_for("blog.subscribe"))
     status = 400 if form.is_submitted() else 200
     return render_template("blog/subscribe.html", form=form), status

@@ -178,9 +178,6 @@ def submit_comment(
     body = _check_body(data.body)
     parent = _parent(post, data.parent_id)
     name, email, website = _identity(data, user)
-    if policy is None:
-        site = get_site()
-        policy = site.comment_policy if site is not None else CommentPolicy.MODERATED
     comment = Comment(
         post=post,
         parent=parent,
@@ -190,7 +187,7 @@ def submit_comment(
         website=website,
         body=body,
         body_html=render_comment(body),
-        status=initial_status(policy, user=user, email=email),
+        status=initial_status(policy or _blog_policy(), user=user, email=email),
         notify_replies=data.notify_replies,
         ip_hash=hash_ip(submission.ip),
         created_at=now,
@@ -200,6 +197,11 @@ def submit_comment(
     _notify(comment, post)
     db.session.commit()
     return comment
+
+
+def _blog_policy() -> CommentPolicy:
+    site = get_site()
+    return site.comment_policy if site is not None else CommentPolicy.MODERATED
 
 
 def _identity(data: CommentInput, user: User | None) -> tuple[str, str, str | None]:
