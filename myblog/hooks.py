@@ -161,12 +161,6 @@ def _memoised_url_for(app: Flask) -> Callable[..., str]:
     return url_for_template
 
 
-def _remove_uncommitted_files(exc: BaseException | None) -> None:
-    # Files written for rows that never got committed (the request failed in between).
-    for path in g.pop("uncommitted_files", []):
-        path.unlink(missing_ok=True)
-
-
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     module = type(dbapi_connection).__module__
     if "sqlite" not in module:
@@ -202,7 +196,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_anonymous_without_cookies)
     app.before_request(_load_site)
     app.after_request(_security_headers)
-    app.teardown_appcontext(_remove_uncommitted_files)
     app.teardown_appcontext(release_read_connection)
     app.context_processor(_template_globals)
     app.add_template_global(utcnow, "now_utc")
