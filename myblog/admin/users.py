@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -53,9 +53,6 @@ def invite_user() -> ResponseReturnValue:
                 email=invite_form.email.data or "",
                 role=Role(invite_form.role.data),
                 inviter=current_user._get_current_object(),
-                secret=current_app.config["SECRET_KEY"],
-                link_for=lambda token: url_for("auth.accept_invite", token=token, _external=True),
-                site_title=g.site.title,
             )
         except AccountError as exc:
             invite_form.email.errors = [*invite_form.email.errors, str(exc)]
