@@ -10,7 +10,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
@@ -358,37 +357,31 @@ def _upload_count() -> int:
     return db.session.scalar(select(func.count(Upload.id))) or 0
 
 
-def _upload_dir(app: Flask) -> Path:
-    return Path(app.config["MYBLOG_UPLOAD_DIR"])
-
-
-def test_save_upload_stores_the_file_and_commits_its_row(app: Flask, ctx: None) -> None:
+def test_save_upload_stores_the_file_and_commits_its_row(ctx: None, tmp_path: Path) -> None:
     upload = save_upload(
         io.BytesIO(encode(sample(), "PNG")), original_name="../My Photo.png", uploader=_owner()
     )
-
     db.session.rollback()  # nothing pending: the row is committed
     stored = db.session.get(Upload, upload.id)
     assert stored is not None
     assert stored.original_name == "My_Photo.png"
     assert (stored.content_type, stored.width, stored.height) == ("image/png", 40, 20)
     assert stored.uploader_id == _owner().id
-    assert files_in(_upload_dir(app)) == [_upload_dir(app) / stored.filename]
+    assert files_in(tmp_path / "uploads") == [tmp_path / "uploads" / stored.filename]
 
 
-def test_save_upload_keeps_to_the_configured_size_limit(make_app) -> None:
+def test_save_upload_keeps_to_the_configured_size_limit(make_app, tmp_path: Path) -> None:
     data = encode(sample(), "PNG")
     app = make_app(MAX_CONTENT_LENGTH=len(data) - 1)
     with app.app_context():
         with pytest.raises(UploadError, match="larger than"):
             save_upload(data, original_name="a.png", uploader=_owner())
         assert _upload_count() == 0
-        assert not db.session.new
-    assert files_in(_upload_dir(app)) == []
+    assert files_in(tmp_path / "uploads") == []
 
 
 def test_a_failed_commit_leaves_no_file_and_a_clean_session(
-    app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch
+    ctx: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken_commit() -> None:
         raise RuntimeError("database went away")
@@ -398,7 +391,7 @@ def test_a_failed_commit_leaves_no_file_and_a_clean_session(
         with pytest.raises(RuntimeError, match="went away"):
             save_upload(encode(sample(), "PNG"), original_name="a.png", uploader=_owner())
 
-    assert files_in(_upload_dir(app)) == []
+    assert files_in(tmp_path / "uploads") == []
     assert not db.session.new  # rolled back: the row does not ride along on a later commit
     db.session.commit()
     assert _upload_count() == 0
