@@ -43,18 +43,16 @@ def initdb(drop: bool, yes: bool) -> None:
 def create_admin(username: str, email: str, password: str, title: str) -> None:
     """Create the owner account (first run) or another admin; scriptable for deploys."""
     from myblog.models import Role
-    from myblog.services.accounts import AccountError, create_user, owner_exists, setup_blog
+    from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
 
     try:
         if owner_exists():
-            create_user(username=username, email=email, password=password, role=Role.ADMIN)
-            db.session.commit()
+            add_user(username=username, email=email, password=password, role=Role.ADMIN)
             click.echo(f"Created admin {username}.")
         else:
             setup_blog(title=title, username=username, email=email, password=password)
             click.echo(f"Created owner {username} and the blog “{title}”.")
     except AccountError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
 
 

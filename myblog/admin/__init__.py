@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from myblog.admin import account, comments, outbox, subscribers, taxonomy, uploads, users, views  # noqa: E402,F401
+from myblog.admin import (  # noqa: E402,F401
+    access,
+    account,
+    comments,
+    outbox,
+    subscribers,
+    taxonomy,
+    uploads,
+    users,
+    views,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from myblog.services.accounts import AccountError, request_email_change
 
 @bp.route("/account", methods=["GET", "POST"])
 def edit_account() -> ResponseReturnValue:
+    """Change this account's email address; the change waits for the new address to confirm."""
     form = EmailChangeForm()
     if form.validate_on_submit():
         try:
@@ -20,9 +21,6 @@ def edit_account() -> ResponseReturnValue:
                 user=current_user._get_current_object(),
                 new_email=form.email.data or "",
                 password=form.password.data or "",
-                secret=current_app.config["SECRET_KEY"],
-                link_for=lambda token: url_for("auth.confirm_email", token=token, _external=True),
-                site_title=g.site.title,
             )
         except AccountError as exc:
             form.email.errors = [*form.email.errors, str(exc)]

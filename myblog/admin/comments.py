@@ -10,6 +10,7 @@ from myblog.admin import bp
 from myblog.admin.forms import ActionForm
 from myblog.models import CommentStatus
 from myblog.services import comments as comment_service
+from myblog.web import page_arg
 
 
 def _status_arg(raw: str | None) -> CommentStatus:
@@ -20,9 +21,9 @@ def _status_arg(raw: str | None) -> CommentStatus:
 
 @bp.route("/comments")
 def list_comments() -> ResponseReturnValue:
+    """The moderation queue for one status, with counts and the moderation buttons."""
     status = _status_arg(request.args.get("status", CommentStatus.PENDING.value))
-    page = request.args.get("page", 1, type=int) or 1
-    comments = comment_service.moderation_queue(current_user, status=status, page=max(page, 1))
+    comments = comment_service.moderation_queue(current_user, status=status, page=page_arg())
     return render_template(
         "admin/list_comments.html",
         comments=comments,
@@ -41,14 +42,21 @@ def moderate_comments() -> ResponseReturnValue:
     action = request.form.get("action", "")
     if action not in comment_service.Action.ALL:
         abort(400, description="Choose approve, spam or delete.")
-    # a comment's own button sends ?one=<id>; the bulk buttons act on the ticked boxes
-    raw = [request.args["one"]] if "one" in request.args else request.form.getlist("ids")
-    ids = [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 12]
+    ids = _chosen_ids()
     if not ids:
         flash("Tick at least one comment.", "warning")
     else:
         changed = comment_service.moderate(current_user, action, ids)
         flash(f"{action.capitalize()}: {changed} comment{'' if changed == 1 else 's'}.", "success")
+    return redirect(url_for("admin.list_comments", status=_status_back()))
+
+
+def _chosen_ids() -> list[int]:
+    # a comment's own button sends ?one=<id>; the bulk buttons act on the ticked boxes
+    raw = [request.args["one"]] if "one" in request.args else request.form.getlist("ids")
+    return [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 12]
+
+
+def _status_back() -> str:
     back = request.form.get("status", CommentStatus.PENDING.value)
-    status = back if back in CommentStatus.__members__.values() else CommentStatus.PENDING.value
-    return redirect(url_for("admin.list_comments", status=status))
+    return back if back in CommentStatus.__members__.values() else CommentStatus.PENDING.value

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,9 +19,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from myblog.account_fields import email_field, new_password_field, username_field
-from myblog.models import CommentPolicy, PostStatus, Role
-from myblog.services.posts import MAX_BODY
+from myblog.models import Category, CommentPolicy, Post, PostStatus, Role, Tag
+from myblog.services.posts import MAX_BODY, PostInput, tag_names
 from myblog.services.site import LANGUAGES
+from myblog.services.taxonomy import split_tags
 
 
 class PostForm(FlaskForm):
@@ -49,6 +53,39 @@ class PostForm(FlaskForm):
     allow_comments = BooleanField("Allow comments", default=True)
     submit = SubmitField("Save")
 
+    def offer_categories(self, categories: Iterable[Category]) -> None:
+        """Fill the category menu: "none" first, then the given categories."""
+        self.category_id.choices = [SelectChoice(0, "— none —")] + [
+            SelectChoice(c.id, c.name) for c in categories
+        ]
+
+    def fill_from(self, post: Post) -> None:
+        """Show a saved post in the fields that `obj=` cannot fill by attribute name."""
+        self.category_id.data = post.category_id or 0
+        self.tags.data = tag_names(post.tags)
+        self.status.data = post.status.value
+        self.published_at.data = (
+            post.published_at.replace(tzinfo=None) if post.published_at else None
+        )
+
+    def to_input(self, post: Post | None) -> PostInput:
+        """The submitted post as the posts service takes it (`post` is the one being edited)."""
+        when = self.published_at.data.replace(tzinfo=UTC) if self.published_at.data else None
+        # the field shows whole minutes: left as shown, it keeps the exact original time
+        original = post.published_at if post is not None else None
+        if original is not None and when == original.replace(second=0, microsecond=0):
+            when = original
+        return PostInput(
+            title=self.title.data or "",
+            slug=self.slug.data or "",
+            body=self.body.data or "",
+            status=PostStatus(self.status.data),
+            published_at=when,
+            category_id=self.category_id.data or None,
+            tags=split_tags(self.tags.data or ""),
+            allow_comments=bool(self.allow_comments.data),
+        )
+
 
 class ActionForm(FlaskForm):
     """Only a CSRF token: for one-button actions such as "Retry"."""
@@ -66,6 +103,10 @@ class NameForm(FlaskForm):
 class MergeForm(FlaskForm):
     target_id = SelectField("Merge into", coerce=int)
     submit = SubmitField("Merge")
+
+    def offer_targets(self, terms: Iterable[Category | Tag]) -> None:
+        """Fill the "merge into" menu with these categories or tags."""
+        self.target_id.choices = [SelectChoice(term.id, term.name) for term in terms]
 
 
 def role_field() -> SelectField:

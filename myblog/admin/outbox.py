@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from myblog.admin import bp
+from myblog.admin.access import require_admin
 from myblog.admin.forms import ActionForm
-from myblog.admin.views import filter_arg, require_admin
 from myblog.models import OutboxStatus
 from myblog.services import outbox
+from myblog.web import filter_arg, page_arg
 
 
 @bp.route("/outbox")
 def list_outbox() -> ResponseReturnValue:
+    """The mail outbox, newest first, with counts by delivery state and a filter by state."""
     require_admin()
     status = filter_arg("status", OutboxStatus)
-    page = request.args.get("page", 1, type=int) or 1
-    messages = outbox.list_messages(page=max(page, 1), per_page=50, status=status)
+    messages = outbox.list_messages(page=page_arg(), per_page=50, status=status)
     return render_template(
         "admin/list_outbox.html",
         messages=messages,
@@ -29,6 +30,7 @@ def list_outbox() -> ResponseReturnValue:
 
 @bp.route("/outbox/<int:email_id>/retry", methods=["POST"])
 def retry_email(email_id: int) -> ResponseReturnValue:
+    """Queue a failed message for delivery again."""
     require_admin()
     if not ActionForm().validate_on_submit():
         abort(400)

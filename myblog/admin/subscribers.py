@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from myblog.admin import bp
-from myblog.admin.views import filter_arg, require_admin
+from myblog.admin.access import require_admin
 from myblog.models.types import utcnow
 from myblog.services import subscribers
 from myblog.services.subscribers import SubscriberState
+from myblog.web import filter_arg, page_arg
 
 
 @bp.route("/subscribers")
 def list_subscribers() -> ResponseReturnValue:
+    """The email subscribers, newest first, with counts by state and a filter by state."""
     require_admin()
     state = filter_arg("state", SubscriberState)
-    page = request.args.get("page", 1, type=int) or 1
-    pagination = subscribers.list_subscribers(page=max(page, 1), per_page=50, state=state)
+    pagination = subscribers.list_subscribers(page=page_arg(), per_page=50, state=state)
     return render_template(
         "admin/list_subscribers.html",
         pagination=pagination,
@@ -28,6 +29,7 @@ def list_subscribers() -> ResponseReturnValue:
 
 @bp.route("/subscribers.csv")
 def export_subscribers() -> ResponseReturnValue:
+    """Every subscriber as a CSV download."""
     require_admin()
     filename = f"subscribers-{utcnow():%Y-%m-%d}.csv"
     return Response(

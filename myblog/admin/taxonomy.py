@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from wtforms.fields.choices import SelectChoice
 
 from myblog.admin import bp
+from myblog.admin.access import require_admin
 from myblog.admin.forms import DeleteForm, MergeForm, NameForm
-from myblog.admin.views import require_admin
-from myblog.extensions import db
 from myblog.models import Category, Tag
 from myblog.services import taxonomy
+from myblog.web import or_404
 
 KINDS: dict[str, type[Category] | type[Tag]] = {"categories": Category, "tags": Tag}
 
@@ -21,15 +20,19 @@ def _model(kind: str) -> type[Category] | type[Tag]:
     return KINDS[kind]
 
 
+def _term(kind: str, term_id: int) -> Category | Tag:
+    return or_404(taxonomy.term_by_id(_model(kind), term_id))
+
+
 @bp.route("/<any(categories, tags):kind>", methods=["GET", "POST"])
 def list_terms(kind: str) -> ResponseReturnValue:
+    """Every category or tag with its number of posts, and a form for a new category."""
     model = _model(kind)
     form = NameForm()
     if kind == "categories" and form.validate_on_submit():
         try:
             taxonomy.create_category(form.name.data or "")
         except taxonomy.TaxonomyError as exc:
-            db.session.rollback()
             form.name.errors = [*form.name.errors, str(exc)]
         else:
             flash("Category created.", "success")
@@ -41,33 +44,36 @@ def list_terms(kind: str) -> ResponseReturnValue:
 
 @bp.route("/<any(categories, tags):kind>/<int:term_id>", methods=["GET", "POST"])
 def edit_term(kind: str, term_id: int) -> ResponseReturnValue:
-    model = _model(kind)
-    term = db.get_or_404(model, term_id)
+    """Rename a category or tag, or merge it into another of its kind."""
+    term = _term(kind, term_id)
     rename_form = NameForm(obj=term, prefix="rename")
     merge_form = MergeForm(prefix="merge")
-    merge_form.target_id.choices = [
-        SelectChoice(other.id, other.name)
-        for other, _ in taxonomy.with_counts(model)
-        if other.id != term.id
-    ]
+    merge_form.offer_targets(taxonomy.others(term))
     try:
         if rename_form.submit.data and rename_form.validate_on_submit():
-            taxonomy.rename(term, rename_form.name.data or "")
-            flash("Renamed.", "success")
-            return redirect(url_for("admin.edit_term", kind=kind, term_id=term.id))
+            return _renamed(kind, term, rename_form.name.data or "")
         if merge_form.submit.data and merge_form.validate_on_submit():
-            target = db.get_or_404(model, merge_form.target_id.data)
-            if isinstance(term, Category) and isinstance(target, Category):
-                taxonomy.merge_categories(term, target)
-            elif isinstance(term, Tag) and isinstance(target, Tag):
-                taxonomy.merge_tags(term, target)
-            else:  # pragma: no cover - the kind fixes both to the same model
-                abort(400)
-            flash(f"Merged into “{target.name}”.", "success")
-            return redirect(url_for("admin.list_terms", kind=kind))
+            return _merged(kind, term, _term(kind, merge_form.target_id.data))
     except taxonomy.TaxonomyError as exc:
-        db.session.rollback()
         rename_form.name.errors = [*rename_form.name.errors, str(exc)]
+    return _term_page(kind, term, rename_form, merge_form)
+
+
+def _renamed(kind: str, term: Category | Tag, name: str) -> ResponseReturnValue:
+    taxonomy.rename(term, name)
+    flash("Renamed.", "success")
+    return redirect(url_for("admin.edit_term", kind=kind, term_id=term.id))
+
+
+def _merged(kind: str, term: Category | Tag, target: Category | Tag) -> ResponseReturnValue:
+    taxonomy.merge(term, target)
+    flash(f"Merged into “{target.name}”.", "success")
+    return redirect(url_for("admin.list_terms", kind=kind))
+
+
+def _term_page(
+    kind: str, term: Category | Tag, rename_form: NameForm, merge_form: MergeForm
+) -> ResponseReturnValue:
     return render_template(
         "admin/edit_term.html",
         kind=kind,
@@ -80,8 +86,8 @@ def edit_term(kind: str, term_id: int) -> ResponseReturnValue:
 
 @bp.route("/<any(categories, tags):kind>/<int:term_id>/delete", methods=["POST"])
 def delete_term(kind: str, term_id: int) -> ResponseReturnValue:
-    model = _model(kind)
-    term = db.get_or_404(model, term_id)
+    """Delete a category or tag; its posts are kept."""
+    term = _term(kind, term_id)
     if not DeleteForm(prefix="delete").validate_on_submit():
         abort(400)
     taxonomy.delete_term(term)

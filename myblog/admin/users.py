@@ -2,44 +2,45 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from myblog.admin import bp
+from myblog.admin.access import require_admin
 from myblog.admin.forms import InviteForm, UserForm
-from myblog.admin.views import require_admin
-from myblog.extensions import db
 from myblog.models import Role, User
-from myblog.services.accounts import AccountError, create_user, invite_author
+from myblog.services.accounts import AccountError, add_user, all_users, invite_author
 
 
 @bp.route("/users", methods=["GET", "POST"])
 def list_users() -> ResponseReturnValue:
+    """Every account, with forms to add a user at once or to invite one by mail."""
     require_admin()
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user = create_user(
-                username=form.username.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                role=Role(form.role.data),
-            )
-            db.session.commit()
-        except AccountError as exc:
-            db.session.rollback()
-            form.username.errors = [*form.username.errors, str(exc)]
-        else:
-            flash(f"Created {user.role.value} {user.username}.", "success")
-            return redirect(url_for("admin.list_users"))
+    if form.validate_on_submit() and (user := _add(form)):
+        flash(f"Created {user.role.value} {user.username}.", "success")
+        return redirect(url_for("admin.list_users"))
     return _users_page(form, InviteForm(prefix="invite"))
 
 
+def _add(form: UserForm) -> User | None:
+    try:
+        return add_user(
+            username=form.username.data or "",
+            email=form.email.data or "",
+            password=form.password.data or "",
+            role=Role(form.role.data),
+        )
+    except AccountError as exc:
+        form.username.errors = [*form.username.errors, str(exc)]
+        return None
+
+
 def _users_page(form: UserForm, invite_form: InviteForm) -> str:
-    users = db.session.scalars(select(User).order_by(User.id))
-    return render_template("admin/list_users.html", users=users, form=form, invite_form=invite_form)
+    return render_template(
+        "admin/list_users.html", users=all_users(), form=form, invite_form=invite_form
+    )
 
 
 @bp.route("/users/invite", methods=["POST"])
@@ -53,9 +54,6 @@ def invite_user() -> ResponseReturnValue:
                 email=invite_form.email.data or "",
                 role=Role(invite_form.role.data),
                 inviter=current_user._get_current_object(),
-                secret=current_app.config["SECRET_KEY"],
-                link_for=lambda token: url_for("auth.accept_invite", token=token, _external=True),
-                site_title=g.site.title,
             )
         except AccountError as exc:
             invite_form.email.errors = [*invite_form.email.errors, str(exc)]

@@ -15,7 +15,8 @@ from myblog.auth.forms import (
     ResetRequestForm,
     SetupForm,
 )
-from myblog.extensions import db, limiter
+from myblog.extensions import limiter
+from myblog.models import User
 from myblog.services.accounts import (
     AccountError,
     accept_invitation,
@@ -53,21 +54,24 @@ def setup() -> ResponseReturnValue:
     if owner_exists():
         abort(404)
     form = SetupForm()
-    if form.validate_on_submit():
-        try:
-            owner = setup_blog(
-                title=form.title.data or "",
-                username=form.username.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-            )
-        except AccountError as exc:
-            form.username.errors = [*form.username.errors, str(exc)]
-        else:
-            login_user(owner)
-            flash("Your blog is ready. Write your first post!", "success")
-            return redirect(url_for("admin.new_post"))
+    if form.validate_on_submit() and (owner := _set_up(form)):
+        login_user(owner)
+        flash("Your blog is ready. Write your first post!", "success")
+        return redirect(url_for("admin.new_post"))
     return render_template("auth/setup.html", form=form)
+
+
+def _set_up(form: SetupForm) -> User | None:
+    try:
+        return setup_blog(
+            title=form.title.data or "",
+            username=form.username.data or "",
+            email=form.email.data or "",
+            password=form.password.data or "",
+        )
+    except AccountError as exc:
+        form.username.errors = [*form.username.errors, str(exc)]
+        return None
 
 
 def _login_limit() -> str:
@@ -115,12 +119,7 @@ def request_reset() -> ResponseReturnValue:
     """Ask for a password reset link by email."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        request_password_reset(
-            email=form.email.data or "",
-            secret=current_app.config["SECRET_KEY"],
-            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
-            site_title=g.site.title,
-        )
+        request_password_reset(email=form.email.data or "")
         # the same answer whether or not the address has an account
         flash("If that address belongs to an account, a reset link is on its way.", "info")
         return redirect(url_for("auth.login"))
@@ -133,12 +132,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            reset_password_with_token(
-                token=token,
-                password=form.password.data or "",
-                secret=current_app.config["SECRET_KEY"],
-                max_age=current_app.config["MYBLOG_RESET_TOKEN_SECONDS"],
-            )
+            reset_password_with_token(token=token, password=form.password.data or "")
         except (TokenError, AccountError) as exc:
             flash(str(exc), "danger")
             return render_template("auth/reset_password.html", form=form), 400
@@ -152,11 +146,7 @@ def reset_password(token: str) -> ResponseReturnValue:
 def confirm_email(token: str) -> ResponseReturnValue:
     """Open the link mailed to a new address to make it the account's email."""
     try:
-        confirm_email_change(
-            token=token,
-            secret=current_app.config["SECRET_KEY"],
-            max_age=current_app.config["MYBLOG_EMAIL_TOKEN_SECONDS"],
-        )
+        confirm_email_change(token=token)
     except (TokenError, AccountError) as exc:
         flash(str(exc), "danger")
         return render_template("auth/link_problem.html"), 400
@@ -167,28 +157,24 @@ def confirm_email(token: str) -> ResponseReturnValue:
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invite(token: str) -> ResponseReturnValue:
     """Create an account from an invitation mailed by the owner or an admin."""
-    secret = current_app.config["SECRET_KEY"]
-    max_age = current_app.config["MYBLOG_INVITE_TOKEN_SECONDS"]
     try:
-        email, role = read_invitation(token, secret=secret, max_age=max_age)
+        email, role = read_invitation(token)
     except TokenError as exc:
         flash(str(exc), "danger")
         return render_template("auth/link_problem.html"), 400
     form = AcceptInviteForm()
-    if form.validate_on_submit():
-        try:
-            user = accept_invitation(
-                token=token,
-                username=form.username.data or "",
-                password=form.password.data or "",
-                secret=secret,
-                max_age=max_age,
-            )
-        except (TokenError, AccountError) as exc:
-            db.session.rollback()
-            form.username.errors = [*form.username.errors, str(exc)]
-        else:
-            login_user(user)
-            flash(f"Welcome, {user.display_name}! Write your first post.", "success")
-            return redirect(url_for("admin.new_post"))
+    if form.validate_on_submit() and (user := _accept(token, form)):
+        login_user(user)
+        flash(f"Welcome, {user.display_name}! Write your first post.", "success")
+        return redirect(url_for("admin.new_post"))
     return render_template("auth/accept_invite.html", form=form, email=email, role=role.value)
+
+
+def _accept(token: str, form: AcceptInviteForm) -> User | None:
+    try:
+        return accept_invitation(
+            token=token, username=form.username.data or "", password=form.password.data or ""
+        )
+    except (TokenError, AccountError) as exc:
+        form.username.errors = [*form.username.errors, str(exc)]
+        return None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from myblog.extensions import db
 from myblog.models import Profile, Role, Site, User
+from myblog.services.links import external_url
 from myblog.services.markdown import render_markdown
 from myblog.services.outbox import queue_mail
-from myblog.services.site import forget_site
+from myblog.services.site import forget_site, site_title
 from myblog.services.tokens import TokenError, make_token, read_token
 
 MIN_PASSWORD_LENGTH = 8
@@ -24,6 +26,20 @@ class AccountError(ValueError):
 def set_password(user: User, password: str) -> None:
     """Hash and store a password with the configured method (MYBLOG_PASSWORD_HASH)."""
     user.set_password(password, method=str(current_app.config["MYBLOG_PASSWORD_HASH"]))
+
+
+def _make_token(data: dict[str, Any], purpose: str) -> str:
+    return make_token(data, purpose=purpose, secret=str(current_app.config["SECRET_KEY"]))
+
+
+def _read_token(token: str, purpose: str, lifetime_setting: str) -> dict[str, Any]:
+    """The token's data, if it was signed with SECRET_KEY within the `lifetime_setting` seconds."""
+    return read_token(
+        token,
+        purpose=purpose,
+        secret=str(current_app.config["SECRET_KEY"]),
+        max_age=int(current_app.config[lifetime_setting]),
+    )
 
 
 def owner_exists() -> bool:
@@ -56,6 +72,18 @@ def create_user(
     user.profile = Profile(display_name=display_name or username)
     db.session.add(user)
     return user
+
+
+def add_user(*, username: str, email: str, password: str, role: Role = Role.AUTHOR) -> User:
+    """Create a user with a hashed password and an empty profile; commits."""
+    user = create_user(username=username, email=email, password=password, role=role)
+    db.session.commit()
+    return user
+
+
+def all_users() -> Sequence[User]:
+    """Every account, oldest first."""
+    return db.session.scalars(select(User).order_by(User.id)).all()
 
 
 def setup_blog(*, title: str, username: str, email: str, password: str) -> User:
@@ -96,9 +124,7 @@ def _reset_stamp(user: User) -> str:
     return user.password_hash[-16:]
 
 
-def request_password_reset(
-    *, email: str, secret: str, link_for: Callable[[str], str], site_title: str
-) -> bool:
+def request_password_reset(*, email: str) -> bool:
     """Queue a reset link to the account with this email, if there is one; commits.
 
     Returns whether a message was queued; callers must not tell the visitor, so that the form
@@ -107,23 +133,21 @@ def request_password_reset(
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
         return False
-    token = make_token(
-        {"uid": user.id, "stamp": _reset_stamp(user)}, purpose=RESET_PURPOSE, secret=secret
-    )
+    token = _make_token({"uid": user.id, "stamp": _reset_stamp(user)}, RESET_PURPOSE)
     queue_mail(
         "reset_password",
         to=user.email,
         user=user,
-        link=link_for(token),
-        site_title=site_title,
+        link=external_url("auth.reset_password", token=token),
+        site_title=site_title(),
     )
     db.session.commit()
     return True
 
 
-def reset_password(*, token: str, password: str, secret: str, max_age: int) -> User:
+def reset_password(*, token: str, password: str) -> User:
     """Set a new password from a reset link; the link works once; commits."""
-    data = read_token(token, purpose=RESET_PURPOSE, secret=secret, max_age=max_age)
+    data = _read_token(token, RESET_PURPOSE, "MYBLOG_RESET_TOKEN_SECONDS")
     user = db.session.get(User, data.get("uid", 0)) if isinstance(data.get("uid"), int) else None
     if user is None or not user.active or data.get("stamp") != _reset_stamp(user):
         raise TokenError("This link has already been used or is no longer valid.")
@@ -137,15 +161,7 @@ def reset_password(*, token: str, password: str, secret: str, max_age: int) -> U
 EMAIL_PURPOSE = "change-email"
 
 
-def request_email_change(
-    *,
-    user: User,
-    new_email: str,
-    password: str,
-    secret: str,
-    link_for: Callable[[str], str],
-    site_title: str,
-) -> None:
+def request_email_change(*, user: User, new_email: str, password: str) -> None:
     """Mail a confirmation link to the new address; the email changes only when it is opened."""
     new_email = new_email.strip().lower()
     if not user.check_password(password):
@@ -154,23 +170,21 @@ def request_email_change(
         raise AccountError("That is already your address.")
     if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
         raise AccountError("That address is already used by another account.")
-    token = make_token(
-        {"uid": user.id, "old": user.email, "new": new_email}, purpose=EMAIL_PURPOSE, secret=secret
-    )
+    token = _make_token({"uid": user.id, "old": user.email, "new": new_email}, EMAIL_PURPOSE)
     queue_mail(
         "confirm_email",
         to=new_email,
         user=user,
-        link=link_for(token),
-        site_title=site_title,
+        link=external_url("auth.confirm_email", token=token),
+        site_title=site_title(),
         new_email=new_email,
     )
     db.session.commit()
 
 
-def confirm_email_change(*, token: str, secret: str, max_age: int) -> User:
+def confirm_email_change(*, token: str) -> User:
     """Switch the account to the confirmed address; the link works once; commits."""
-    data = read_token(token, purpose=EMAIL_PURPOSE, secret=secret, max_age=max_age)
+    data = _read_token(token, EMAIL_PURPOSE, "MYBLOG_EMAIL_TOKEN_SECONDS")
     user = db.session.get(User, data["uid"]) if isinstance(data.get("uid"), int) else None
     if user is None or data.get("old") != user.email or not isinstance(data.get("new"), str):
         raise TokenError("This link has already been used or is no longer valid.")
@@ -184,38 +198,26 @@ def confirm_email_change(*, token: str, secret: str, max_age: int) -> User:
 INVITE_PURPOSE = "invite"
 
 
-def invite_author(
-    *,
-    email: str,
-    role: Role,
-    inviter: User,
-    secret: str,
-    link_for: Callable[[str], str],
-    site_title: str,
-) -> None:
+def invite_author(*, email: str, role: Role, inviter: User) -> None:
     """Mail an invitation to create an account with the given role; commits."""
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("That address already has an account.")
-    token = make_token(
-        {"email": email, "role": role.value, "by": inviter.id},
-        purpose=INVITE_PURPOSE,
-        secret=secret,
-    )
+    token = _make_token({"email": email, "role": role.value, "by": inviter.id}, INVITE_PURPOSE)
     queue_mail(
         "invite",
         to=email,
         inviter=inviter,
-        link=link_for(token),
-        site_title=site_title,
+        link=external_url("auth.accept_invite", token=token),
+        site_title=site_title(),
         role=role.value,
     )
     db.session.commit()
 
 
-def read_invitation(token: str, *, secret: str, max_age: int) -> tuple[str, Role]:
+def read_invitation(token: str) -> tuple[str, Role]:
     """The invited address and role, if the invitation is genuine, fresh and still unused."""
-    data = read_token(token, purpose=INVITE_PURPOSE, secret=secret, max_age=max_age)
+    data = _read_token(token, INVITE_PURPOSE, "MYBLOG_INVITE_TOKEN_SECONDS")
     email, role = data.get("email"), data.get("role")
     if not isinstance(email, str) or role not in (Role.AUTHOR.value, Role.ADMIN.value):
         raise TokenError("This link is not valid.")
@@ -224,11 +226,7 @@ def read_invitation(token: str, *, secret: str, max_age: int) -> tuple[str, Role
     return email, Role(role)
 
 
-def accept_invitation(
-    *, token: str, username: str, password: str, secret: str, max_age: int
-) -> User:
+def accept_invitation(*, token: str, username: str, password: str) -> User:
     """Create the invited account; the invitation works once; commits."""
-    email, role = read_invitation(token, secret=secret, max_age=max_age)
-    user = create_user(username=username, email=email, password=password, role=role)
-    db.session.commit()
-    return user
+    email, role = read_invitation(token)
+    return add_user(username=username, email=email, password=password, role=role)

@@ -151,6 +151,11 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
             progress(len(posts))
 
 
+def post_by_id(post_id: int) -> Post | None:
+    """The post with this id, whatever its status (for the editor), or None."""
+    return db.session.get(Post, post_id)
+
+
 def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None) -> Post | None:
     """The post with this slug as an ORM instance, if the viewer may read it (for requests that
     change something under it, such as a comment)."""

@@ -64,6 +64,11 @@ def forget_site() -> None:
     cache.delete(_CACHE_KEY)
 
 
+def settings_row() -> Site | None:
+    """The blog's settings row itself, for the settings form (None before the first-run setup)."""
+    return db.session.scalar(select(Site).limit(1))
+
+
 def update_site(
     *,
     title: str,
@@ -73,7 +78,10 @@ def update_site(
     language: str | None = None,
 ) -> Site:
     """Save the blog's title, tagline, About page and (when given) comment and mail settings."""
-    site = db.session.scalar(select(Site).limit(1))
+    # refused before anything changes, so a refusal leaves the session clean
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    site = settings_row()
     if site is None:
         site = Site(title=title)
         db.session.add(site)
@@ -84,8 +92,6 @@ def update_site(
     if comment_policy is not None:
         site.comment_policy = comment_policy
     if language is not None:
-        if language not in LANGUAGES:
-            raise ValueError(f"unsupported language {language!r}")
         site.language = language
     db.session.commit()
     forget_site()

@@ -97,6 +97,16 @@ def rename(term: Term, new_name: str) -> Term:
     return term
 
 
+def merge(source: Category | Tag, target: Category | Tag) -> None:
+    """Merge a category into another category, or a tag into another tag."""
+    if isinstance(source, Category) and isinstance(target, Category):
+        merge_categories(source, target)
+    elif isinstance(source, Tag) and isinstance(target, Tag):
+        merge_tags(source, target)
+    else:
+        raise TypeError("a category merges only into a category, a tag only into a tag")
+
+
 def merge_categories(source: Category, target: Category) -> None:
     """Move every post of `source` to `target`, then delete `source`."""
     if source.id == target.id:
@@ -134,6 +144,22 @@ def delete_term(term: Category | Tag) -> None:
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == term.id))
     db.session.delete(term)
     db.session.commit()
+
+
+def categories() -> list[Category]:
+    """Every category, by name (the editor's menu)."""
+    return list(db.session.scalars(select(Category).order_by(Category.name)))
+
+
+def term_by_id(model: type[Term], term_id: int) -> Term | None:
+    """The category or tag with this id, if there is one."""
+    return db.session.get(model, term_id)
+
+
+def others(term: Term) -> list[Term]:
+    """Every other term of the same kind, by name: where this one can be merged into."""
+    model = type(term)
+    return list(db.session.scalars(select(model).where(model.id != term.id).order_by(model.name)))
 
 
 def with_counts(model: type[Term]) -> list[tuple[Term, int]]:

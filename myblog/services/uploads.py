@@ -18,9 +18,13 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
+from flask import current_app
 from werkzeug.utils import secure_filename
+
+from myblog.extensions import db
+from myblog.models import Upload, User
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
 # Pillow is imported by the functions that decode and encode: only uploads need it, and it
 # would add ~5 MB to every worker that only serves pages.
 
-__all__ = ["StoredImage", "UploadError", "safe_display_name", "store_image"]
+__all__ = ["StoredImage", "UploadError", "safe_display_name", "save_upload", "store_image"]
 
 UNSUPPORTED_MESSAGE = "That file is not a supported image (PNG, JPEG, GIF or WebP)."
 MAX_DISPLAY_NAME = 255
@@ -79,8 +83,37 @@ def safe_display_name(name: str | None) -> str:
     return secure_filename(name or "")[:MAX_DISPLAY_NAME]
 
 
+def save_upload(data: bytes | IO[bytes], *, original_name: str, uploader: User) -> Upload:
+    """Store an image in MYBLOG_UPLOAD_DIR (at most MAX_CONTENT_LENGTH) and record it; commits.
+
+    The file is written before its row commits: when anything after the write fails, the file is
+    removed again, so a failed upload leaves no orphan on disk.
+    """
+    upload_dir = Path(current_app.config["MYBLOG_UPLOAD_DIR"])
+    stored = store_image(
+        data, upload_dir=upload_dir, max_bytes=int(current_app.config["MAX_CONTENT_LENGTH"])
+    )
+    try:
+        upload = Upload(
+            filename=stored.filename,
+            original_name=safe_display_name(original_name),
+            content_type=stored.content_type,
+            size=stored.size,
+            width=stored.width,
+            height=stored.height,
+            uploader_id=uploader.id,
+        )
+        db.session.add(upload)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        (upload_dir / stored.filename).unlink(missing_ok=True)
+        raise
+    return upload
+
+
 def store_image(
-    data: bytes | BinaryIO,
+    data: bytes | IO[bytes],
     *,
     upload_dir: str | Path,
     max_bytes: int,
@@ -103,7 +136,7 @@ def store_image(
     )
 
 
-def _read_limited(data: bytes | BinaryIO, max_bytes: int) -> bytes:
+def _read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
     if isinstance(data, bytes):
         raw = data[: max_bytes + 1]
     else:

@@ -105,8 +105,24 @@ def test_an_admin_may_see_and_export_them(app, client, factory):
     add_subscribers(app)
     factory.user("helper", role=Role.ADMIN)
     login(client, "helper", "password123")
-    assert client.get("/admin/subscribers").status_code == 200
-    assert client.get("/admin/subscribers.csv").status_code == 200
+    page = client.get("/admin/subscribers")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for text in ("All (5)", "Confirmed (2)", "Pending (3)", "ann@example.com", "@dora@example.com"):
+        assert text in html
+    assert 'href="/admin/subscribers.csv"' in html
+    export = client.get("/admin/subscribers.csv")
+    assert export.status_code == 200
+    assert export.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    assert rows[0] == ["email", "status", "subscribed_at", "confirmed_at"]
+    assert [row[:2] for row in rows[1:]] == [
+        ["ann@example.com", "confirmed"],
+        ["'=HYPERLINK(evil)@example.com", "confirmed"],
+        ["'+bob@example.com", "pending"],
+        ["'-carl@example.com", "pending"],
+        ["'@dora@example.com", "pending"],
+    ]
 
 
 @pytest.mark.parametrize("path", ["/admin/subscribers", "/admin/subscribers.csv"])

@@ -1,4 +1,4 @@
-"""A file written for an upload whose database row never commits is removed at teardown."""
+"""A file written for an upload whose database row never commits is removed again."""
 
 import io
 

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 from support import OWNER_PASSWORD
 
 from myblog.config import ProductionConfig
 from myblog.extensions import db
-from myblog.models import Role, Site, User
+from myblog.models import OutboxEmail, Role, Site, User
 from myblog.services.accounts import (
     MIN_PASSWORD_LENGTH,
     AccountError,
+    accept_invitation,
+    add_user,
+    all_users,
     authenticate,
+    confirm_email_change,
     create_user,
+    invite_author,
     owner_exists,
+    read_invitation,
+    request_email_change,
+    request_password_reset,
+    reset_password,
     setup_blog,
 )
 from myblog.services.site import get_site
+from myblog.services.tokens import TokenError
+
+BASE = "http://127.0.0.1:5000"  # MYBLOG_BASE_URL: links written outside a request
 
 
 def new_user(username: str = "alice", email: str | None = None, **kwargs) -> User:
@@ -189,3 +203,103 @@ def test_authenticate_refuses_an_inactive_user(ctx):
     db.session.commit()
     assert authenticate(login="alice", password="alice-password") is None
     assert authenticate(login="alice@example.com", password="alice-password") is None
+
+
+# --- add_user, all_users ----------------------------------------------------------------------
+
+
+def test_add_user_commits(ctx):
+    user = add_user(username="alice", email="alice@example.com", password="long-enough-pw")
+    db.session.rollback()  # nothing left pending: the user is already saved
+    assert db.session.get(User, user.id) is not None
+    assert user.role is Role.AUTHOR
+
+
+def test_a_refused_add_user_leaves_the_session_clean(ctx):
+    new_user("alice")
+    with pytest.raises(AccountError, match="already in use"):
+        add_user(username="ALICE", email="other@example.com", password="long-enough-pw")
+    assert not (db.session.new or db.session.dirty or db.session.deleted)
+
+
+def test_all_users_oldest_first(ctx):
+    new_user("zed")
+    new_user("amy")
+    assert [user.username for user in all_users()] == ["owner", "zed", "amy"]
+
+
+# --- links by mail: settings from the app's config, the title from the blog --------------------
+
+
+def owner() -> User:
+    return db.session.scalars(select(User).where(User.role == Role.OWNER)).one()
+
+
+def mailed_token(to: str, path: str) -> str:
+    """The token of the one `BASE + path` link mailed to `to`, checked in both parts."""
+    mail = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to == to)).one()
+    assert "Test Blog" in mail.subject  # the blog's own title
+    match = re.search(re.escape(BASE + path) + r"([\w.-]+)", mail.text_body)
+    assert match, mail.text_body
+    assert match.group(0) in (mail.html_body or "")
+    return match.group(1)
+
+
+def test_a_password_reset_link_works_once(ctx):
+    assert request_password_reset(email=" OWNER@example.com ")
+    token = mailed_token("owner@example.com", "/auth/reset/")
+    assert reset_password(token=token, password="brand-new-pass").check_password("brand-new-pass")
+    with pytest.raises(TokenError, match="already been used"):
+        reset_password(token=token, password="another-new-pass")
+
+
+def test_a_reset_link_expires_after_the_configured_time(make_app):
+    with make_app(MYBLOG_RESET_TOKEN_SECONDS=-1).app_context():
+        request_password_reset(email="owner@example.com")
+        token = mailed_token("owner@example.com", "/auth/reset/")
+        with pytest.raises(TokenError, match="expired"):
+            reset_password(token=token, password="brand-new-pass")
+
+
+def test_an_email_change_waits_for_the_link(ctx):
+    request_email_change(user=owner(), new_email="New@Example.com", password=OWNER_PASSWORD)
+    token = mailed_token("new@example.com", "/auth/confirm-email/")
+    assert owner().email == "owner@example.com"
+    assert confirm_email_change(token=token).email == "new@example.com"
+
+
+def test_an_email_change_link_expires_after_the_configured_time(make_app):
+    with make_app(MYBLOG_EMAIL_TOKEN_SECONDS=-1).app_context():
+        request_email_change(user=owner(), new_email="new@example.com", password=OWNER_PASSWORD)
+        token = mailed_token("new@example.com", "/auth/confirm-email/")
+        with pytest.raises(TokenError, match="expired"):
+            confirm_email_change(token=token)
+        assert owner().email == "owner@example.com"
+
+
+def test_an_invitation_creates_the_account_once(ctx):
+    invite_author(email="Ann@Example.com", role=Role.ADMIN, inviter=owner())
+    token = mailed_token("ann@example.com", "/auth/invite/")
+    assert read_invitation(token) == ("ann@example.com", Role.ADMIN)
+    user = accept_invitation(token=token, username="ann", password="ann-password")
+    db.session.rollback()  # nothing left pending: the account is already saved
+    assert db.session.get(User, user.id) is not None
+    with pytest.raises(TokenError, match="already been used"):
+        read_invitation(token)
+
+
+def test_an_invitation_expires_after_the_configured_time(make_app):
+    with make_app(MYBLOG_INVITE_TOKEN_SECONDS=-1).app_context():
+        invite_author(email="ann@example.com", role=Role.AUTHOR, inviter=owner())
+        token = mailed_token("ann@example.com", "/auth/invite/")
+        with pytest.raises(TokenError, match="expired"):
+            read_invitation(token)
+
+
+def test_a_refused_invitation_leaves_the_session_clean(ctx):
+    invite_author(email="ann@example.com", role=Role.AUTHOR, inviter=owner())
+    token = mailed_token("ann@example.com", "/auth/invite/")
+    with pytest.raises(AccountError, match="already in use"):
+        accept_invitation(token=token, username="owner", password="ann-password")
+    assert not (db.session.new or db.session.dirty or db.session.deleted)
+    assert user_count() == 1

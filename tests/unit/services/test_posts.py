@@ -14,6 +14,7 @@ from myblog.queries.listings import (
 from myblog.services.posts import (
     PostError,
     PostInput,
+    post_by_id,
     promote_due_posts,
     rerender_all,
     save_post,
@@ -218,3 +219,11 @@ def test_rerender_all_rebuilds_every_post_in_batches(app, factory):
             post = db.session.get(Post, post_id)
             assert post.body_html == "<p>Fresh <strong>bold</strong></p>\n"
             assert post.excerpt == "Fresh bold"
+
+
+def test_post_by_id_finds_a_post_of_any_status(app, factory):
+    (draft,) = factory.posts(1, status=PostStatus.DRAFT)
+    with app.app_context():
+        post = post_by_id(draft)
+        assert post is not None and post.status is PostStatus.DRAFT
+        assert post_by_id(draft + 1000) is None

@@ -9,13 +9,17 @@ from myblog.extensions import db
 from myblog.models import Category, Post, Tag, post_tags
 from myblog.services.taxonomy import (
     TaxonomyError,
+    categories,
     create_category,
     delete_term,
     get_or_create_tags,
+    merge,
     merge_categories,
     merge_tags,
+    others,
     rename,
     split_tags,
+    term_by_id,
     with_counts,
 )
 
@@ -168,6 +172,56 @@ def test_merge_categories_moves_posts_and_drops_the_source(app, factory):
         with pytest.raises(TaxonomyError):
             target = db.session.get(Category, target_id)
             merge_categories(target, target)
+
+
+def test_merge_picks_categories_or_tags_by_the_terms(app, factory):
+    with app.app_context():
+        source_id = create_category("Source").id
+        target_id = create_category("Target").id
+    post_id = factory.posts(1, category_id=source_id, tags=["A", "B"])[0]
+    with app.app_context():
+        merge(db.session.get(Category, source_id), db.session.get(Category, target_id))
+        merge(tag_by_name("A"), tag_by_name("B"))
+    with app.app_context():
+        assert db.session.get(Post, post_id).category_id == target_id
+        assert tag_names_of(post_id) == ["B"]
+
+
+def test_merge_refuses_a_category_into_a_tag(ctx):
+    category = create_category("Mixed")
+    (tag,) = get_or_create_tags(["mixed"])
+    db.session.commit()
+    with pytest.raises(TypeError):
+        merge(category, tag)
+    assert db.session.get(Category, category.id) is not None
+
+
+def test_refused_changes_leave_the_session_clean(ctx):
+    web = create_category("Web")
+    create_category("Python")
+    (tag,) = get_or_create_tags(["solo"])
+    db.session.commit()
+    refusals = [
+        lambda: create_category("web"),
+        lambda: rename(web, "python"),
+        lambda: rename(web, "   "),
+        lambda: merge(web, web),
+        lambda: merge(tag, tag),
+    ]
+    for refused in refusals:
+        with pytest.raises(TaxonomyError):
+            refused()
+        assert not (db.session.new or db.session.dirty or db.session.deleted)
+
+
+def test_the_reads_for_the_admin_pages(ctx):
+    beta = create_category("Beta")
+    create_category("Alpha")
+    gamma = create_category("Gamma")
+    assert [category.name for category in categories()] == ["Alpha", "Beta", "Gamma"]
+    assert [category.name for category in others(beta)] == ["Alpha", "Gamma"]
+    assert term_by_id(Category, gamma.id) is gamma
+    assert term_by_id(Tag, gamma.id) is None
 
 
 def test_deleting_a_category_leaves_its_posts_uncategorised(app, factory):

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, PngImagePlugin
+from sqlalchemy import func, select
 
+from myblog.extensions import db
+from myblog.models import Role, Upload, User
 from myblog.services.uploads import (
     StoredImage,
     UploadError,
     safe_display_name,
+    save_upload,
     store_image,
 )
 
@@ -340,3 +344,54 @@ def test_safe_display_name(name: str | None, expected: str) -> None:
 
 def test_safe_display_name_is_truncated() -> None:
     assert len(safe_display_name("a" * 1000 + ".png")) == 255
+
+
+# -- save_upload: the file and its row together ----------------------------------------------
+
+
+def _owner() -> User:
+    return db.session.scalars(select(User).where(User.role == Role.OWNER)).one()
+
+
+def _upload_count() -> int:
+    return db.session.scalar(select(func.count(Upload.id))) or 0
+
+
+def test_save_upload_stores_the_file_and_commits_its_row(ctx: None, tmp_path: Path) -> None:
+    upload = save_upload(
+        io.BytesIO(encode(sample(), "PNG")), original_name="../My Photo.png", uploader=_owner()
+    )
+    db.session.rollback()  # nothing pending: the row is committed
+    stored = db.session.get(Upload, upload.id)
+    assert stored is not None
+    assert stored.original_name == "My_Photo.png"
+    assert (stored.content_type, stored.width, stored.height) == ("image/png", 40, 20)
+    assert stored.uploader_id == _owner().id
+    assert files_in(tmp_path / "uploads") == [tmp_path / "uploads" / stored.filename]
+
+
+def test_save_upload_keeps_to_the_configured_size_limit(make_app, tmp_path: Path) -> None:
+    data = encode(sample(), "PNG")
+    app = make_app(MAX_CONTENT_LENGTH=len(data) - 1)
+    with app.app_context():
+        with pytest.raises(UploadError, match="larger than"):
+            save_upload(data, original_name="a.png", uploader=_owner())
+        assert _upload_count() == 0
+    assert files_in(tmp_path / "uploads") == []
+
+
+def test_a_failed_commit_leaves_no_file_and_a_clean_session(
+    ctx: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_commit() -> None:
+        raise RuntimeError("database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(db.session, "commit", broken_commit)
+        with pytest.raises(RuntimeError, match="went away"):
+            save_upload(encode(sample(), "PNG"), original_name="a.png", uploader=_owner())
+
+    assert files_in(tmp_path / "uploads") == []
+    assert not db.session.new  # rolled back: the row does not ride along on a later commit
+    db.session.commit()
+    assert _upload_count() == 0
