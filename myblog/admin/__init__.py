@@ -1,10 +1,9 @@
-"""Admin blueprint: writing and managing the blog (logged-in users only)."""
+"""Admin blueprint: writing and managing the blog (logged-in users only).
 
-from flask import Blueprint
+Importing the package registers every view module's routes on `bp`.
+"""
 
-bp = Blueprint("admin", __name__)
-
-from myblog.admin import (  # noqa: E402,F401
+from myblog.admin import (  # noqa: F401
     access,
     account,
     comments,
@@ -15,3 +14,6 @@ from myblog.admin import (  # noqa: E402,F401
     users,
     views,
 )
+from myblog.admin.blueprint import bp
+
+__all__ = ["bp"]

@@ -6,7 +6,7 @@ from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from myblog.admin import bp
+from myblog.admin.blueprint import bp
 from myblog.models import Post
 from myblog.services.posts import post_by_id
 from myblog.web import or_404

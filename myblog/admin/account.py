@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from myblog.admin import bp
+from myblog.admin.blueprint import bp
 from myblog.admin.forms import EmailChangeForm
 from myblog.services.accounts import AccountError, request_email_change
 

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from myblog.admin import bp
+from myblog.admin.blueprint import bp
 from myblog.admin.forms import ActionForm
 from myblog.models import CommentStatus
 from myblog.services import comments as comment_service

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, render_template, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from myblog.admin import bp
 from myblog.admin.access import require_admin
+from myblog.admin.blueprint import bp
 from myblog.models.types import utcnow
 from myblog.services import subscribers
 from myblog.services.subscribers import SubscriberState

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from myblog.admin import bp
 from myblog.admin.access import require_admin
+from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, MergeForm, NameForm
 from myblog.models import Category, Tag
 from myblog.services import taxonomy

@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from myblog.admin import bp
+from myblog.admin.blueprint import bp
 from myblog.services.uploads import UploadError, save_upload
 
 

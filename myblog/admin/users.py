@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from myblog.admin import bp
 from myblog.admin.access import require_admin
+from myblog.admin.blueprint import bp
 from myblog.admin.forms import InviteForm, UserForm
 from myblog.models import Role, User
 from myblog.services.accounts import AccountError, add_user, all_users, invite_author

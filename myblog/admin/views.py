@@ -6,8 +6,8 @@ from flask import flash, g, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from myblog.admin import bp
 from myblog.admin.access import editable_post, require_admin
+from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.models import CommentPolicy, Post, PostStatus
 from myblog.services import comments as comment_service

@@ -1,7 +1,9 @@
-"""JSON API blueprint: errors are JSON here, never HTML."""
+"""JSON API blueprint: errors are JSON here, never HTML.
 
-from flask import Blueprint
+Importing the package registers every view module's routes on `bp`.
+"""
 
-bp = Blueprint("api", __name__)
+from myblog.api import views  # noqa: F401
+from myblog.api.blueprint import bp
 
-from myblog.api import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from myblog.api import bp
+from myblog.api.blueprint import bp
 from myblog.queries.listings import PostCard, public_posts
 from myblog.services.markdown import render_markdown
 from myblog.services.posts import MAX_BODY

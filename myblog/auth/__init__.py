@@ -1,7 +1,9 @@
-"""Accounts blueprint: first-run setup, login and logout."""
+"""Accounts blueprint: first-run setup, login and logout, password and email links, invitations.
 
-from flask import Blueprint
+Importing the package registers every view module's routes on `bp`.
+"""
 
-bp = Blueprint("auth", __name__)
+from myblog.auth import views  # noqa: F401
+from myblog.auth.blueprint import bp
 
-from myblog.auth import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from myblog.auth import bp
+from myblog.auth.blueprint import bp
 from myblog.auth.forms import (
     AcceptInviteForm,
     LoginForm,

@@ -1,7 +1,9 @@
-"""Public blueprint: what readers see."""
+"""Public blueprint: what readers see.
 
-from flask import Blueprint
+Importing the package registers every view module's routes on `bp`.
+"""
 
-bp = Blueprint("blog", __name__)
+from myblog.blog import comments, subscriptions, views  # noqa: F401
+from myblog.blog.blueprint import bp
 
-from myblog.blog import comments, subscriptions, views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_limiter import RequestLimit
 
-from myblog.blog import bp
+from myblog.blog.blueprint import bp
 from myblog.blog.forms import CommentForm
 from myblog.blog.post_page import (
     readable_post_or_404,

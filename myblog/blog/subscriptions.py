@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from myblog.account_fields import email_field
-from myblog.blog import bp
+from myblog.blog.blueprint import bp
 from myblog.extensions import csrf, limiter
 from myblog.services import subscriptions
 from myblog.services.subscriptions import (

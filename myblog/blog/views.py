@@ -18,7 +18,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from myblog.blog import bp
+from myblog.blog.blueprint import bp
 from myblog.blog.post_page import readable_view_or_404, render_post_page
 from myblog.extensions import csrf
 from myblog.models import Category, Tag
