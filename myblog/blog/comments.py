@@ -18,6 +18,7 @@ from myblog.extensions import csrf, limiter
 from myblog.models import Comment, CommentStatus, Post
 from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
+from myblog.services.comments import submit_comment
 
 
 def _comment_limit() -> str:
@@ -46,9 +47,7 @@ def add_comment(slug: str) -> ResponseReturnValue:
     if form.validate():
         submission = form.submission(ip=request.remote_addr or "", post_id=post.id)
         try:
-            comment = comment_service.submit_comment(
-                post, form.to_input(), user=viewer(), submission=submission
-            )
+            comment = submit_comment(post, form.to_input(), user=viewer(), submission=submission)
         except comment_service.CommentsClosed as exc:
             abort(403, description=str(exc))
         except comment_service.CommentError as exc:

@@ -164,12 +164,9 @@ def submit_comment(
     policy: CommentPolicy | None = None,
     now: datetime | None = None,
 ) -> Comment:
-    """Check and store a comment, queue the notifications it causes; commits.
-
-    Raises CommentsClosed when the post takes no comments, CommentError for anything else the
-    commenter should fix. Logged-in writers skip the anti-spam checks. `policy` defaults to
-    the blog's setting.
-    """
+    """Check and store a comment, queue the notifications it causes; commits. Raises
+    CommentsClosed or CommentError. Writers skip the anti-spam checks; `policy` defaults to the
+    blog's setting."""
     now = now or utcnow()
     if not accepts_comments(post, now):
         raise CommentsClosed("Comments are closed for this post.")
