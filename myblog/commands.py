@@ -9,10 +9,15 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
 
+from myblog import models
 from myblog.database import upgrade_database
 from myblog.delivery import passes, rq_sender, thread_sender
 from myblog.extensions import db
+from myblog.models import Post, Role
+from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
+from myblog.services.posts import promote_due_posts, rerender_all
 
 
 @click.command("initdb")
@@ -42,8 +47,6 @@ def initdb(drop: bool, yes: bool) -> None:
 @with_appcontext
 def create_admin(username: str, email: str, password: str, title: str) -> None:
     """Create the owner account (first run) or another admin; scriptable for deploys."""
-    from myblog.models import Role
-    from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
 
     try:
         if owner_exists():
@@ -64,7 +67,7 @@ def create_admin(username: str, email: str, password: str, title: str) -> None:
 @with_appcontext
 def forge(posts: int, categories: int, tags: int, seed: int | None) -> None:
     """Fill the blog with realistic fake posts in Chinese and English."""
-    from myblog.fakes import forge_data
+    from myblog.fakes import forge_data  # here, so other commands never load Faker
 
     with click.progressbar(length=posts, label="Forging posts") as bar:
         result = forge_data(
@@ -77,11 +80,6 @@ def forge(posts: int, categories: int, tags: int, seed: int | None) -> None:
 @with_appcontext
 def render_posts() -> None:
     """Re-render every post's HTML from its Markdown (after a renderer change)."""
-    from sqlalchemy import func, select
-
-    from myblog.models import Post
-    from myblog.services.posts import rerender_all
-
     total = db.session.scalar(select(func.count(Post.id))) or 0
     with click.progressbar(length=total, label="Rendering posts") as bar:
         count = rerender_all(progress=bar.update)
@@ -92,8 +90,6 @@ def render_posts() -> None:
 @with_appcontext
 def publish_due() -> None:
     """Publish scheduled posts whose time has come."""
-    from myblog.services.posts import promote_due_posts
-
     posts = promote_due_posts()
     click.echo(f"Published {len(posts)} scheduled posts.")
 
@@ -151,8 +147,6 @@ def rq_worker(burst: bool) -> None:
 
 def shell_context() -> dict[str, Any]:
     """Names available in `flask shell`."""
-    from myblog import models
-
     return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
 
 
