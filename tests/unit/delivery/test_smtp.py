@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from delivery_support import T0, queued, row
+from outbox_support import T0, queued, row
 
 from myblog.delivery.smtp import send_email
 from myblog.models import OutboxStatus

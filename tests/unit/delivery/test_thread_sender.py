@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from delivery_support import queued, row
+from outbox_support import queued, row
 from sqlalchemy.pool import NullPool
 
 from myblog import create_app

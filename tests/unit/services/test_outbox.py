@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from jinja2 import TemplateNotFound
+from outbox_support import T0, queued, row
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -23,23 +24,6 @@ from myblog.services.outbox import (
     run_once,
 )
 from myblog.services.site import update_site
-
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def queued(n: int = 1, *, now: datetime = T0) -> list[int]:
-    emails = [
-        enqueue(to=f"reader{i}@example.com", subject=f"Hello {i}", text_body="hi", now=now)
-        for i in range(n)
-    ]
-    db.session.commit()
-    return [email.id for email in emails]
-
-
-def row(email_id: int) -> OutboxEmail:
-    email = db.session.get(OutboxEmail, email_id, populate_existing=True)
-    assert email is not None
-    return email
 
 
 def outbox_count() -> int:

@@ -1,4 +1,4 @@
-"""Helpers for the delivery tests: outbox rows queued and read back."""
+"""Helpers for the outbox and delivery tests: outbox rows queued and read back."""
 
 from __future__ import annotations
 
