@@ -11,12 +11,32 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import event
 from support import OWNER_PASSWORD, Factory, QueryCounter
 
 from myblog import create_app
 from myblog.extensions import db
 from myblog.services.accounts import setup_blog
+
+
+class SharedBytecode(BytecodeCache):
+    """Compiled templates kept for the whole test process, so each test's new app skips
+    compiling them again (keyed by name and source checksum, so an edited template recompiles)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = SharedBytecode()
 
 
 def _setup_owner() -> None:
@@ -64,6 +84,7 @@ def make_app(tmp_path, database_templates):
         if schema and own_file:
             shutil.copyfile(database_templates[setup], database)
         app = create_app("testing", settings)
+        app.jinja_env.bytecode_cache = TEMPLATES
         if schema and not own_file:
             with app.app_context():
                 db.create_all()

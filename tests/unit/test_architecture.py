@@ -71,6 +71,11 @@ def modules() -> dict[str, Path]:
     return found
 
 
+@cache
+def tree(name: str) -> ast.Module:
+    return ast.parse(modules()[name].read_text(encoding="utf-8"))
+
+
 def _target(node: ast.ImportFrom, alias: ast.alias) -> str:
     # `from myblog.blog import views` imports the module myblog.blog.views
     candidate = f"{node.module}.{alias.name}"
@@ -104,8 +109,8 @@ def _walk(node: ast.AST, source: str, in_function: bool, type_checking: bool) ->
 @cache
 def imports() -> list[Import]:
     found: list[Import] = []
-    for name, path in modules().items():
-        found += _walk(ast.parse(path.read_text(encoding="utf-8")), name, False, False)
+    for name in modules():
+        found += _walk(tree(name), name, False, False)
     return found
 
 
@@ -160,11 +165,11 @@ def test_services_never_touch_the_request() -> None:
     # queries may keep their pooled connection on `g` (app-context storage), nothing more
     request_bound = {"request", "session", "render_template", "flash", "redirect"}
     wrong = []
-    for name, path in modules().items():
+    for name in modules():
         if part(name) not in ("services", "queries", "models"):
             continue
         forbidden = request_bound if part(name) == "queries" else request_bound | {"g"}
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree(name)):
             if isinstance(node, ast.ImportFrom) and node.module == "flask":
                 wrong += [f"{name}: {a.name}" for a in node.names if a.name in forbidden]
     assert not wrong, wrong
@@ -172,8 +177,8 @@ def test_services_never_touch_the_request() -> None:
 
 def _functions() -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
     found = []
-    for name, path in modules().items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for name in modules():
+        for node in ast.walk(tree(name)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 found.append((name, node))
     return found
@@ -233,10 +238,10 @@ def test_every_cli_command_has_a_docstring() -> None:
 
 def test_views_leave_sql_and_transactions_to_services() -> None:
     wrong = []
-    for name, path in modules().items():
+    for name in modules():
         if not part(name).startswith("blueprint:"):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree(name)):
             if not isinstance(node, ast.Call):
                 continue
             called = ast.unparse(node.func)
