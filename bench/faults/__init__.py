@@ -1,0 +1,1 @@
+"""The fault bench: see __main__.py."""
