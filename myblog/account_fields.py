@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms import EmailField, Field, Form, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
 
-from myblog.services.accounts import MIN_PASSWORD_LENGTH
+from myblog.services.passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
 
 def username_field(label: str = "Username") -> StringField:
@@ -25,10 +25,16 @@ def email_field(label: str = "Email") -> EmailField:
     return EmailField(label, validators=[DataRequired(), Email(), Length(max=254)])
 
 
+def not_common(form: Form, field: Field) -> None:
+    """Refuse a password from the bundled list of common passwords."""
+    if field.data and is_common(field.data):
+        raise ValidationError(TOO_COMMON)
+
+
 def new_password_field(label: str = "Password", description: str = "") -> PasswordField:
-    """A password being chosen: at least the minimum length."""
+    """A password being chosen: at least the minimum length, and not a common one."""
     return PasswordField(
         label,
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024), not_common],
         description=description,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,6 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
     MYBLOG_THEME_COOKIE_MAX_AGE = 365 * 24 * 3600
     # werkzeug's method for new password hashes; only the testing config makes it cheaper
@@ -61,6 +61,7 @@ class Config:
             **_mail_settings(cls.NAME, redis_url),
             **_blog_settings(cls.NAME, instance_path),
             **_limit_settings(),
+            **_session_settings(),
             **_shared_storage_settings(redis_url),
         )
         return settings
@@ -118,6 +119,32 @@ def _limit_settings() -> dict[str, Any]:
         "MYBLOG_SUBSCRIBE_TOKEN_SECONDS": _int("MYBLOG_SUBSCRIBE_TOKEN_SECONDS", 7 * 86400),
         "MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS": _int("MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS", 365 * 86400),
     }
+
+
+def _session_settings() -> dict[str, Any]:
+    """How long sign-ins and form tokens last, old secret keys, and proxies to trust."""
+    return {
+        "REMEMBER_COOKIE_DURATION": timedelta(days=_int("MYBLOG_REMEMBER_DAYS", 14)),
+        # long enough for a form kept open through a working day; the editor and the comment
+        # form fetch a fresh token before they send an old one (static/js)
+        "WTF_CSRF_TIME_LIMIT": _int("MYBLOG_CSRF_SECONDS", 8 * 3600),
+        "SECRET_KEY_FALLBACKS": _list("MYBLOG_SECRET_KEY_FALLBACKS"),
+        "MYBLOG_TRUSTED_PROXIES": _trusted_proxies(),
+    }
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _trusted_proxies() -> int:
+    value = (os.environ.get("MYBLOG_TRUSTED_PROXIES") or "0").strip()
+    if not (value.isascii() and value.isdigit()):
+        raise RuntimeError(
+            f"MYBLOG_TRUSTED_PROXIES={value!r} must be the number of reverse proxies in front "
+            "of the app (0 when clients connect to it directly)"
+        )
+    return int(value)
 
 
 def _shared_storage_settings(redis_url: str | None) -> dict[str, Any]:
@@ -186,21 +213,30 @@ class TestingConfig(Config):
         return settings
 
 
+def _check_production_key(name: str, key: str) -> None:
+    if key.lower() in INSECURE_KEYS or len(key) < 32:
+        raise RuntimeError(
+            f"{name} must be a random value of at least 32 characters in production "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+
+
 class ProductionConfig(Config):
     NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # "__Host-": browsers keep such a cookie only if it is Secure, for the whole site (Path=/)
+    # and for this exact host (no Domain), so a sibling subdomain cannot set or shadow it
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     PREFERRED_URL_SCHEME = "https"
 
     @classmethod
     def load(cls, instance_path: Path) -> dict[str, Any]:
         settings = super().load(instance_path)
-        key = settings["SECRET_KEY"]
-        if key.lower() in INSECURE_KEYS or len(key) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in "
-                "production (python -c 'import secrets; print(secrets.token_hex(32))')."
-            )
+        _check_production_key("SECRET_KEY", settings["SECRET_KEY"])
+        for old_key in settings["SECRET_KEY_FALLBACKS"]:
+            _check_production_key("Each key in MYBLOG_SECRET_KEY_FALLBACKS", old_key)
         settings["PREFERRED_URL_SCHEME"] = os.environ.get("MYBLOG_URL_SCHEME", "https")
         return settings
 

@@ -1,9 +1,12 @@
-"""Who is asking, and what every response tells the browser: logins, security headers."""
+"""Who is asking, and what every response tells the browser: logins, trusted proxies,
+security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_login.config import COOKIE_NAME
+from flask_login.utils import decode_cookie
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from myblog.extensions import db, login_manager
 from myblog.models import User
@@ -22,8 +25,30 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# powerful browser features a blog never uses, denied to its pages and to anything they embed
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
+    "Permissions-Policy": PERMISSIONS_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -53,14 +78,57 @@ def _security_headers(response: Response) -> Response:
 
 
 def _load_user(user_id: str) -> User | None:
-    if not (user_id.isascii() and user_id.isdigit()):
+    # "<id>:<session token>" (User.get_id): once the user's token is replaced (logout, a new
+    # password, "log out everywhere") the cookies that carry the old one sign nobody in
+    uid, _, token = user_id.partition(":")
+    if not (uid.isascii() and uid.isdigit()):
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(uid))
+    return user if user is not None and user.session_token_matches(token) else None
+
+
+def _remember_cookie_signed_with_an_old_key() -> None:
+    # Flask-Login checks the remember-me cookie with SECRET_KEY alone. After a key rotation a
+    # cookie signed with a key in SECRET_KEY_FALLBACKS is taken here instead, and signed again
+    # with the current key on the way out, so nobody is logged out by the rotation.
+    cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
+    if not cookie or "_user_id" in session or session.get("_remember") == "clear":
+        return
+    if decode_cookie(cookie) is not None:
+        return  # signed with the current key: Flask-Login handles it
+    for key in current_app.config["SECRET_KEY_FALLBACKS"]:
+        if (user_id := decode_cookie(cookie, key=key)) is not None:
+            session.update(_user_id=user_id, _fresh=False, _remember="set")
+            return
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind MYBLOG_TRUSTED_PROXIES proxies, take the client's address and the scheme from
+    the X-Forwarded-For and X-Forwarded-Proto headers they add (the Host header is passed on)."""
+    hops = int(app.config["MYBLOG_TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0
+        )
+
+
+def _accept_old_secret_keys(app: Flask) -> None:
+    """Keys in SECRET_KEY_FALLBACKS still verify sessions (Flask itself), CSRF tokens and
+    remember-me cookies; everything new is signed with SECRET_KEY."""
+    fallbacks = list(app.config["SECRET_KEY_FALLBACKS"])
+    if not fallbacks:
+        return
+    # itsdangerous tries every key of a list and signs with the last one
+    app.config.setdefault("WTF_CSRF_SECRET_KEY", [*fallbacks, app.config["SECRET_KEY"]])
+    app.before_request(_remember_cookie_signed_with_an_old_key)
 
 
 def init_app(app: Flask) -> None:
-    """Set up logins (Flask-Login) and the headers every response carries."""
+    """Set up logins (Flask-Login), trusted proxies, old secret keys and the headers every
+    response carries."""
+    _trust_proxies(app)
     app.before_request(_anonymous_without_cookies)
+    _accept_old_secret_keys(app)
     app.after_request(_security_headers)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"

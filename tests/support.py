@@ -85,7 +85,10 @@ class Factory:
     made: list[Any] = field(default_factory=list)
 
     def user(
-        self, username: str | None = None, role: Role = Role.AUTHOR, password: str = "password123"
+        self,
+        username: str | None = None,
+        role: Role = Role.AUTHOR,
+        password: str = "plum-kettle-42",
     ) -> User:
         self.counter += 1
         username = username or f"author{self.counter}"

@@ -22,7 +22,7 @@ def owner() -> User:
 
 def new_user(username: str, role: Role = Role.AUTHOR) -> User:
     user = create_user(
-        username=username, email=f"{username}@example.com", password="password123", role=role
+        username=username, email=f"{username}@example.com", password="plum-kettle-42", role=role
     )
     db.session.commit()
     return user

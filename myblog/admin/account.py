@@ -1,14 +1,15 @@
-"""The logged-in user's own account: change the email address (confirmed by mail)."""
+"""The logged-in user's own account: change the email address (confirmed by mail), log out
+everywhere."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from myblog.admin.blueprint import bp
-from myblog.admin.forms import EmailChangeForm
-from myblog.services.accounts import AccountError, request_email_change
+from myblog.admin.forms import ActionForm, EmailChangeForm
+from myblog.services.accounts import AccountError, end_sessions, request_email_change
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -27,4 +28,16 @@ def edit_account() -> ResponseReturnValue:
         else:
             flash("Check the new address: the change takes effect when you open the link.", "info")
             return redirect(url_for("admin.edit_account"))
-    return render_template("admin/edit_account.html", form=form)
+    return render_template("admin/edit_account.html", form=form, sessions_form=ActionForm())
+
+
+@bp.route("/account/log-out-everywhere", methods=["POST"])
+def log_out_everywhere() -> ResponseReturnValue:
+    """End every session and remember-me cookie of this account, this browser's included."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    logout_user()
+    end_sessions(user)
+    flash("You are logged out everywhere: every device must log in again.", "info")
+    return redirect(url_for("auth.login"))

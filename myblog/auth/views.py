@@ -22,6 +22,7 @@ from myblog.services.accounts import (
     accept_invitation,
     authenticate,
     confirm_email_change,
+    end_sessions,
     owner_exists,
     read_invitation,
     request_password_reset,
@@ -101,10 +102,12 @@ def login() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> ResponseReturnValue:
-    """Log out (POST only, with a CSRF token)."""
+    """Log out (POST only, with a CSRF token), ending this account's sessions on every device."""
     if not LogoutForm().validate_on_submit():
         abort(400)
+    user = current_user._get_current_object()
     logout_user()
+    end_sessions(user)  # a copy of this session's cookies stops working too
     flash("You have logged out.", "info")
     return redirect(url_for("blog.index"))
 

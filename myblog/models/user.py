@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hmac
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,11 @@ class Role(enum.StrEnum):
     AUTHOR = "author"
 
 
+def new_session_token() -> str:
+    """A fresh random value for `User.session_token`."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
 
@@ -37,6 +44,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # carried by every session and remember-me cookie of this user (see get_id); replacing it
+    # ends them all. Nullable only for rows older than the column: no cookie matches NULL.
+    session_token: Mapped[str | None] = mapped_column(String(64), default=new_session_token)
 
     # one-to-one: uselist is implied by the scalar Mapped[Profile] annotation
     profile: Mapped[Profile] = relationship(
@@ -54,6 +64,15 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: id and token."""
+        return f"{self.id}:{self.session_token}"
+
+    def session_token_matches(self, token: str) -> bool:
+        """Whether a cookie's token is this user's current one (compared in constant time)."""
+        current = self.session_token
+        return current is not None and hmac.compare_digest(current.encode(), token.encode())
 
     @property
     def is_active(self) -> bool:

@@ -1,4 +1,4 @@
-"""Accounts: first-run setup, creating users, checking credentials."""
+"""Accounts: first-run setup, creating users, checking credentials, passwords and sessions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from myblog.extensions import db
 from myblog.models import Profile, Role, Site, User
+from myblog.models.user import new_session_token
 from myblog.services.links import external_url
 from myblog.services.markdown import render_markdown
 from myblog.services.outbox import queue_mail
+from myblog.services.passwords import password_problem
 from myblog.services.site import forget_site, site_title
-from myblog.services.tokens import TokenError, make_token, read_token
-
-MIN_PASSWORD_LENGTH = 8
+from myblog.services.tokens import TokenError, make_token, read_token, verifying_keys
 
 
 class AccountError(ValueError):
@@ -28,16 +28,39 @@ def set_password(user: User, password: str) -> None:
     user.set_password(password, method=str(current_app.config["MYBLOG_PASSWORD_HASH"]))
 
 
+def check_new_password(password: str) -> None:
+    """Refuse a password that is too short or on the common-password list (AccountError)."""
+    if problem := password_problem(password):
+        raise AccountError(problem)
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of this user, on every device; commits."""
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password and end every session of this user, which must log in again; commits.
+
+    The one way to change a known account's password (a reset link, a change-password page).
+    """
+    check_new_password(password)
+    set_password(user, password)
+    end_sessions(user)
+
+
 def _make_token(data: dict[str, Any], purpose: str) -> str:
     return make_token(data, purpose=purpose, secret=str(current_app.config["SECRET_KEY"]))
 
 
 def _read_token(token: str, purpose: str, lifetime_setting: str) -> dict[str, Any]:
-    """The token's data, if it was signed with SECRET_KEY within the `lifetime_setting` seconds."""
+    """The token's data, if it was signed with SECRET_KEY (or a fallback key) within the
+    `lifetime_setting` seconds."""
     return read_token(
         token,
         purpose=purpose,
-        secret=str(current_app.config["SECRET_KEY"]),
+        secret=verifying_keys(),
         max_age=int(current_app.config[lifetime_setting]),
     )
 
@@ -58,8 +81,7 @@ def create_user(
     """Create a user with a hashed password and an empty profile (not committed)."""
     username = username.strip()
     email = email.strip().lower()
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_new_password(password)
     taken = db.session.scalar(
         select(func.count(User.id)).where(
             (func.lower(User.username) == username.lower()) | (User.email == email)
@@ -113,6 +135,8 @@ def authenticate(*, login: str, password: str) -> User | None:
         return None
     if not user.active or not user.check_password(password):
         return None
+    if user.session_token is None:  # an account older than session tokens: no cookie works yet
+        end_sessions(user)
     return user
 
 
@@ -151,10 +175,7 @@ def reset_password(*, token: str, password: str) -> User:
     user = db.session.get(User, data.get("uid", 0)) if isinstance(data.get("uid"), int) else None
     if user is None or not user.active or data.get("stamp") != _reset_stamp(user):
         raise TokenError("This link has already been used or is no longer valid.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
-    set_password(user, password)
-    db.session.commit()
+    change_password(user, password)
     return user
 
 

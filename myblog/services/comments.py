@@ -25,7 +25,7 @@ from myblog.services.links import external_url
 from myblog.services.markdown import count_links, render_comment
 from myblog.services.outbox import queue_mail
 from myblog.services.site import get_site, site_title
-from myblog.services.tokens import TokenError, make_token, read_token
+from myblog.services.tokens import TokenError, make_token, read_token, verifying_keys
 
 if TYPE_CHECKING:
     from myblog.queries.post_page import PostView
@@ -92,7 +92,10 @@ def stamp_time(stamp: str | None, post_id: int) -> datetime | None:
     """When a post's comment form was served, from its stamp; None when missing or forged."""
     try:
         data = read_token(
-            stamp or "", purpose=STAMP_PURPOSE, secret=_secret(), max_age=MAX_FORM_AGE_SECONDS
+            stamp or "",
+            purpose=STAMP_PURPOSE,
+            secret=verifying_keys(),
+            max_age=MAX_FORM_AGE_SECONDS,
         )
     except TokenError:
         return None

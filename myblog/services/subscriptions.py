@@ -19,7 +19,7 @@ from myblog.models.types import utcnow
 from myblog.services.links import external_url
 from myblog.services.outbox import queue_mail
 from myblog.services.site import site_title
-from myblog.services.tokens import TokenError, make_token, read_token
+from myblog.services.tokens import TokenError, make_token, read_token, verifying_keys
 
 CONFIRM_PURPOSE = "subscribe-confirm"
 UNSUBSCRIBE_PURPOSE = "unsubscribe"
@@ -165,7 +165,7 @@ def confirm(token: str, *, now: datetime | None = None) -> LinkResult[ConfirmOut
     data = read_token(
         token,
         purpose=CONFIRM_PURPOSE,
-        secret=_secret(),
+        secret=verifying_keys(),
         max_age=current_app.config["MYBLOG_SUBSCRIBE_TOKEN_SECONDS"],
     )
     address = _address_in(data)
@@ -216,7 +216,7 @@ def _unsubscribe_address(token: str) -> str:
     data = read_token(
         token,
         purpose=UNSUBSCRIBE_PURPOSE,
-        secret=_secret(),
+        secret=verifying_keys(),
         max_age=current_app.config["MYBLOG_UNSUBSCRIBE_TOKEN_SECONDS"],
     )
     return _address_in(data)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -11,13 +13,25 @@ class TokenError(ValueError):
     """A user-facing reason why a link cannot be used."""
 
 
+def verifying_keys() -> list[str]:
+    """The keys a token may be signed with: SECRET_KEY_FALLBACKS (old keys still honoured
+    after a rotation) and SECRET_KEY, last, as itsdangerous wants the signing key."""
+    config = current_app.config
+    return [*map(str, config.get("SECRET_KEY_FALLBACKS") or ()), str(config["SECRET_KEY"])]
+
+
 def make_token(data: dict[str, Any], *, purpose: str, secret: str) -> str:
     """Sign `data` for one purpose; a token made for another purpose never validates here."""
     return URLSafeTimedSerializer(secret, salt=f"myblog:{purpose}").dumps(data)
 
 
-def read_token(token: str, *, purpose: str, secret: str, max_age: int) -> dict[str, Any]:
-    """The data signed into `token`, or TokenError if it is forged, altered or too old."""
+def read_token(
+    token: str, *, purpose: str, secret: str | Sequence[str], max_age: int
+) -> dict[str, Any]:
+    """The data signed into `token`, or TokenError if it is forged, altered or too old.
+
+    `secret` may be a list of keys (see `verifying_keys`): a token signed with any of them is
+    accepted."""
     serializer = URLSafeTimedSerializer(secret, salt=f"myblog:{purpose}")
     try:
         data = serializer.loads(token, max_age=max_age)

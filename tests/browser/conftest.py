@@ -36,7 +36,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
+def live_server_settings() -> dict[str, Any]:
+    """Settings of the served app beyond the defaults; a test parametrizes it to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, live_server_settings: dict[str, Any]) -> Iterator[str]:
     """Serve a fresh, not yet set up blog on 127.0.0.1 and yield its base URL."""
     from werkzeug.serving import make_server
 
@@ -49,6 +55,7 @@ def live_server(tmp_path: Path) -> Iterator[str]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
             "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
             "MYBLOG_LOGIN_LIMIT": "1000 per minute",
+            **live_server_settings,
         },
     )
     with app.app_context():

@@ -75,3 +75,27 @@ def test_preview_never_runs_script_from_the_body(live_server, page, console):
     assert "pwned" not in preview_html
     assert "onerror" not in preview_html
     assert console.unexpected() == []
+
+
+TOKEN_SECONDS = 2
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("live_server_settings", [{"WTF_CSRF_TIME_LIMIT": TOKEN_SECONDS}])
+def test_editor_keeps_working_after_its_csrf_token_expired(live_server, page, console):
+    # the editor's page was served with a token that expires in TOKEN_SECONDS (hours in
+    # production): past that, the preview and the save fetch a fresh one first
+    set_up_blog(page, live_server)
+    body = page.get_by_label("Body (Markdown)")
+    page.get_by_label("Title").fill("Written over a long afternoon")
+    # wait, on the browser's clock, past a moment the page's own token cannot outlive
+    expired_at = page.evaluate("Date.now()") + (TOKEN_SECONDS + 1) * 1000
+    while page.evaluate("Date.now()") <= expired_at:
+        page.wait_for_timeout(200)
+
+    body.fill("Still **here** after the token expired.")
+    expect(page.locator("#preview strong")).to_have_text("here")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("Saved “Written over a long afternoon”")
+
+    assert console.unexpected() == []

@@ -98,7 +98,7 @@ def test_migrated_schema_enforces_the_models_constraints(bare_app):
     with bare_app.app_context():
         upgrade()
         owner = setup_blog(
-            title="迁移测试", username="owner", email="owner@example.com", password="password123"
+            title="迁移测试", username="owner", email="owner@example.com", password="plum-kettle-42"
         )
         category = Category(name="随笔", slug="sui-bi")
         post = Post(
@@ -141,3 +141,25 @@ def test_auto_migrate_builds_every_table_on_an_empty_sqlite_file(tmp_path):
     # Alembic's logging setup must not silence the loggers that existed before it ran
     assert not probe.disabled
     assert not logging.getLogger("flask_wtf.csrf").disabled
+
+
+def test_session_tokens_are_given_to_existing_accounts(bare_app):
+    # 0005 adds users.session_token; accounts made before it each get their own token
+    with bare_app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            for name in ("ann", "bob"):
+                conn.execute(
+                    text(
+                        "INSERT INTO users (username, email, password_hash, role, active, "
+                        "created_at) VALUES (:n, :e, 'x', 'author', true, CURRENT_TIMESTAMP)"
+                    ),
+                    {"n": name, "e": f"{name}@example.com"},
+                )
+        upgrade()
+        tokens = db.session.scalars(select(User.session_token)).all()
+        assert len(tokens) == 2 and all(tokens) and tokens[0] != tokens[1]
+        assert schema_drift() == []
+        db.session.remove()
+        downgrade(revision="0004")
+        assert "session_token" not in {c["name"] for c in inspect(db.engine).get_columns("users")}

@@ -129,7 +129,7 @@ def test_login_is_case_insensitive(pg_app):
     wrong = post_form(pg_app.test_client(), "/auth/login", {"login": "OWNER", "password": "nope"})
     assert wrong.status_code == 401
     with pg_app.app_context(), pytest.raises(AccountError):
-        create_user(username="oWnEr", email="other@example.com", password="password123")
+        create_user(username="oWnEr", email="other@example.com", password="plum-kettle-42")
 
 
 @contextmanager

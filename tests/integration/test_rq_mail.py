@@ -153,7 +153,7 @@ def test_only_commits_that_add_outbox_rows_queue_a_job(rq_app, queue_name):
 
     queue = get_mail_queue(rq_app).queue
     with rq_app.app_context():
-        create_user(username="ann", email="ann@example.com", password="password123")
+        create_user(username="ann", email="ann@example.com", password="plum-kettle-42")
         db.session.commit()
         assert queue.count == 0
 

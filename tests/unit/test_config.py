@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 
 import pytest
 
@@ -27,6 +28,10 @@ SETTINGS_FROM_ENV = [
     "MAIL_PORT",
     "MAIL_USE_TLS",
     "MAIL_USE_SSL",
+    "MYBLOG_TRUSTED_PROXIES",
+    "MYBLOG_SECRET_KEY_FALLBACKS",
+    "MYBLOG_REMEMBER_DAYS",
+    "MYBLOG_CSRF_SECONDS",
 ]
 GOOD_KEY = "0123456789abcdef" * 4
 
@@ -215,3 +220,40 @@ def test_only_the_testing_config_hashes_passwords_cheaply(tmp_path, monkeypatch)
     assert DevelopmentConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
     assert ProductionConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
     assert TestingConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"].startswith("pbkdf2:")
+
+
+def test_session_settings_and_their_defaults(tmp_path, monkeypatch):
+    settings = DevelopmentConfig.load(tmp_path)
+    assert settings["REMEMBER_COOKIE_DURATION"] == timedelta(days=14)
+    assert settings["WTF_CSRF_TIME_LIMIT"] == 8 * 3600
+    assert settings["SECRET_KEY_FALLBACKS"] == []
+    assert settings["MYBLOG_TRUSTED_PROXIES"] == 0
+    monkeypatch.setenv("MYBLOG_REMEMBER_DAYS", "30")
+    monkeypatch.setenv("MYBLOG_CSRF_SECONDS", "3600")
+    monkeypatch.setenv("MYBLOG_TRUSTED_PROXIES", " 2 ")
+    monkeypatch.setenv("MYBLOG_SECRET_KEY_FALLBACKS", f" {OLD_KEY} ,, {GOOD_KEY[::-1]} ")
+    settings = DevelopmentConfig.load(tmp_path)
+    assert settings["REMEMBER_COOKIE_DURATION"] == timedelta(days=30)
+    assert settings["WTF_CSRF_TIME_LIMIT"] == 3600
+    assert settings["MYBLOG_TRUSTED_PROXIES"] == 2
+    assert settings["SECRET_KEY_FALLBACKS"] == [OLD_KEY, GOOD_KEY[::-1]]
+
+
+OLD_KEY = "fedcba9876543210" * 4
+
+
+def test_production_accepts_random_fallback_keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("MYBLOG_SECRET_KEY_FALLBACKS", OLD_KEY)
+    settings = ProductionConfig.load(tmp_path)
+    assert settings["SECRET_KEY_FALLBACKS"] == [OLD_KEY]
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert settings["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+
+
+@pytest.mark.parametrize("fallbacks", ["changeme", f"{OLD_KEY},too-short", f"dev,{OLD_KEY}"])
+def test_production_refuses_a_weak_fallback_key(tmp_path, monkeypatch, fallbacks):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("MYBLOG_SECRET_KEY_FALLBACKS", fallbacks)
+    with pytest.raises(RuntimeError, match="MYBLOG_SECRET_KEY_FALLBACKS"):
+        ProductionConfig.load(tmp_path)

@@ -16,7 +16,9 @@ from myblog.models import Category, Post, PostStatus, Profile, Role, Site, Tag, 
 def make_user(username: str = "alice", role: Role = Role.AUTHOR, **hashing: str) -> User:
     user = User(username=username, email=f"{username}@example.com", role=role)
     # the testing config's cheap method, unless a test asks for the default
-    user.set_password("password123", **(hashing or {"method": TestingConfig.MYBLOG_PASSWORD_HASH}))
+    user.set_password(
+        "plum-kettle-42", **(hashing or {"method": TestingConfig.MYBLOG_PASSWORD_HASH})
+    )
     user.profile = Profile(display_name=username.title())
     db.session.add(user)
     return user
@@ -127,8 +129,8 @@ def test_post_tags_many_to_many_both_ways(ctx):
 def test_passwords_are_salted_scrypt_hashes(ctx):
     user = make_user(method=ProductionConfig.MYBLOG_PASSWORD_HASH)
     assert user.password_hash.startswith("scrypt:")
-    assert "password123" not in user.password_hash
-    assert user.check_password("password123")
+    assert "plum-kettle-42" not in user.password_hash
+    assert user.check_password("plum-kettle-42")
     assert not user.check_password("password124")
     assert not user.check_password("")
     other = make_user("bob", method=ProductionConfig.MYBLOG_PASSWORD_HASH)
@@ -218,7 +220,7 @@ def test_usernames_and_emails_are_unique(ctx):
     make_user("alice")
     db.session.commit()
     twin = User(username="alice", email="other@example.com")
-    twin.set_password("password123", method=TestingConfig.MYBLOG_PASSWORD_HASH)
+    twin.set_password("plum-kettle-42", method=TestingConfig.MYBLOG_PASSWORD_HASH)
     db.session.add(twin)
     with pytest.raises(IntegrityError):
         db.session.commit()

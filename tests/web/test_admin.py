@@ -66,7 +66,7 @@ def dashboard_counts(client) -> dict[str, int]:
 
 def log_in_as_new(client, factory, username: str, role: Role = Role.AUTHOR):
     user = factory.user(username, role)
-    login(client, username, "password123")
+    login(client, username, "plum-kettle-42")
     return user
 
 
@@ -349,7 +349,7 @@ def test_authors_see_only_their_own_posts(client, factory):
     mine = factory.posts(2, author_id=writer.id)
     theirs = factory.posts(3)
     factory.posts(1, author_id=writer.id, status=PostStatus.DRAFT)
-    login(client, "writer", "password123")
+    login(client, "writer", "plum-kettle-42")
     html = client.get("/admin/posts").get_data(as_text=True)
     for post_id in mine:
         assert f"/admin/posts/{post_id}/edit" in html

@@ -67,7 +67,7 @@ def blog(app, factory: Factory) -> dict[str, int]:
 
 @pytest.fixture
 def alice_client(client, blog):
-    login(client, "alice", "password123")
+    login(client, "alice", "plum-kettle-42")
     return client
 
 
@@ -200,7 +200,7 @@ def dashboard_comment_counts(client) -> dict[str, int]:
 def test_the_dashboard_shows_comment_counts_per_user(app, client, blog):
     add_comment(app, blog["alices"], "Sam", CommentStatus.SPAM)
     add_comment(app, blog["owners"], "Ola", CommentStatus.APPROVED)
-    login(client, "alice", "password123")
+    login(client, "alice", "plum-kettle-42")
     assert dashboard_comment_counts(client) == {"Pending": 2, "Approved": 0, "Spam": 1}
     page = client.get("/admin/").get_data(as_text=True)
     assert 'href="/admin/comments?status=pending"' in page

@@ -104,7 +104,7 @@ def test_an_empty_export_has_the_header_line(client):
 def test_an_admin_may_see_and_export_them(app, client, factory):
     add_subscribers(app)
     factory.user("helper", role=Role.ADMIN)
-    login(client, "helper", "password123")
+    login(client, "helper", "plum-kettle-42")
     page = client.get("/admin/subscribers")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -129,7 +129,7 @@ def test_an_admin_may_see_and_export_them(app, client, factory):
 def test_authors_are_refused(app, client, factory, path):
     add_subscribers(app)
     factory.user("writer")
-    login(client, "writer", "password123")
+    login(client, "writer", "plum-kettle-42")
     response = client.get(path)
     assert response.status_code == 403
     assert "ann@example.com" not in response.get_data(as_text=True)

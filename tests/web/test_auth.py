@@ -82,7 +82,7 @@ def test_empty_form_is_not_a_login(client):
 def test_inactive_user_cannot_log_in(app, client, factory):
     factory.user("alice", Role.AUTHOR)
     deactivate(app, "alice")
-    response = post_form(client, "/auth/login", {"login": "alice", "password": "password123"})
+    response = post_form(client, "/auth/login", {"login": "alice", "password": "plum-kettle-42"})
     assert response.status_code == 401
     assert WRONG in response.get_data(as_text=True)
     assert not logged_in(client)
@@ -90,7 +90,7 @@ def test_inactive_user_cannot_log_in(app, client, factory):
 
 def test_deactivating_a_user_ends_their_existing_session(app, client, factory):
     factory.user("alice", Role.AUTHOR)
-    login(client, "alice", "password123")
+    login(client, "alice", "plum-kettle-42")
     assert logged_in(client)
     deactivate(app, "alice")
     response = client.get("/admin/")
@@ -351,6 +351,8 @@ def test_production_config_hardens_cookies(production_app):
     assert config["REMEMBER_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert config["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
     assert config["PREFERRED_URL_SCHEME"] == "https"
     assert config["SQLALCHEMY_DATABASE_URI"].endswith("prod.sqlite")
 
@@ -366,12 +368,22 @@ def test_production_login_sets_secure_cookies(production_app):
         headers={"Referer": f"{HTTPS}/auth/login"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    for name in ("session", "remember_token"):
+    # "__Host-": the browser keeps them only as Secure, for the whole site, for this host alone
+    for name in ("__Host-session", "__Host-remember_token"):
         header = set_cookie_header(response, name)
-        assert {"secure", "httponly"} <= cookie_flags(header), header
+        assert {"secure", "httponly", "path"} <= cookie_flags(header), header
+        assert "domain" not in cookie_flags(header)
+        assert "; Path=/;" in header
         assert "samesite=lax" in header.lower()
+    assert logged_in_over_https(client)
+    client.delete_cookie("__Host-session")
+    assert logged_in_over_https(client), "the remember-me cookie signs in again"
     page = client.get("/", base_url=HTTPS)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def logged_in_over_https(client) -> bool:
+    return client.get("/admin/", base_url=HTTPS).status_code == 200
 
 
 def test_production_theme_cookie_is_secure(production_app):

@@ -117,7 +117,7 @@ def test_unpublished_post_is_404_for_anonymous_visitors(client, unpublished, kin
 
 @pytest.mark.parametrize("kind", ["draft", "scheduled"])
 def test_unpublished_post_shows_with_a_notice_to_its_author(client, unpublished, kind):
-    login(client, "alice", "password123")
+    login(client, "alice", "plum-kettle-42")
     response = client.get(f"/post/{unpublished[kind]}")
     assert response.status_code == 200
     assert f"Only you can see this {kind} post." in response.get_data(as_text=True)
@@ -132,7 +132,7 @@ def test_unpublished_post_shows_with_a_notice_to_the_owner(client, unpublished):
 
 def test_another_author_cannot_see_someone_elses_draft(client, factory, unpublished):
     factory.user("bob", Role.AUTHOR)
-    login(client, "bob", "password123")
+    login(client, "bob", "plum-kettle-42")
     assert client.get(f"/post/{unpublished['draft']}").status_code == 404
     assert client.get(f"/post/{unpublished['scheduled']}").status_code == 404
 

@@ -53,7 +53,7 @@ def migrated_blog(bare_app):
     runner = bare_app.test_cli_runner()
     assert runner.invoke(args=["initdb"]).exit_code == 0
     with bare_app.app_context():
-        setup_blog(title="Blog", username="owner", email="o@example.com", password="password123")
+        setup_blog(title="Blog", username="owner", email="o@example.com", password="plum-kettle-42")
     return bare_app
 
 
@@ -108,15 +108,15 @@ def test_create_admin_sets_up_the_blog_then_adds_admins(make_app):
 def test_create_admin_prompts_for_missing_options(make_app):
     app = make_app(setup=False)
     result = app.test_cli_runner().invoke(
-        args=["create-admin"], input="carol\ncarol@example.com\npassword123\npassword123\n"
+        args=["create-admin"], input="carol\ncarol@example.com\nplum-kettle-42\nplum-kettle-42\n"
     )
     assert result.exit_code == 0, result.output
     for prompt in ("Username:", "Email:", "Password:", "Repeat for confirmation:"):
         assert prompt in result.output
-    assert "password123" not in result.output  # hidden input is not echoed
+    assert "plum-kettle-42" not in result.output  # hidden input is not echoed
     with app.app_context():
         carol = db.session.scalars(select(User).where(User.username == "carol")).one()
-        assert carol.role is Role.OWNER and carol.check_password("password123")
+        assert carol.role is Role.OWNER and carol.check_password("plum-kettle-42")
         assert db.session.scalars(select(Site)).one().title == "My Blog"
 
 
@@ -135,7 +135,7 @@ def test_create_admin_refuses_a_short_password(make_app):
 def test_create_admin_refuses_a_taken_username(runner, app):
     result = runner.invoke(
         args=["create-admin", "--username", "OWNER", "--email", "x@example.com"]
-        + ["--password", "password123"]
+        + ["--password", "plum-kettle-42"]
     )
     assert result.exit_code == 1
     assert "already in use" in result.output

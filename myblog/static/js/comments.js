@@ -8,19 +8,29 @@
   var parentInput = form.querySelector("input[name=parent_id]");
   var context = form.querySelector(".reply-context");
   var asked = null;
+  // tokens expire after data-token-seconds; one older than half that is fetched again
+  var tokenMs = Number(form.dataset.tokenSeconds || 0) * 1000;
+  var tokenAt = Date.now();
+
+  function usable() {
+    return tokenInput.value && !(tokenMs && Date.now() - tokenAt > tokenMs / 2);
+  }
 
   function ensureToken() {
-    if (tokenInput.value || asked) return asked;
+    if (usable() || asked) return asked;
     asked = fetch(form.dataset.tokenUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
-      .then(function (data) { if (data.csrf_token) tokenInput.value = data.csrf_token; })
+      .then(function (data) {
+        if (data.csrf_token) { tokenInput.value = data.csrf_token; tokenAt = Date.now(); }
+        asked = null;
+      })
       .catch(function () { asked = null; });  // the server asks again on submit if need be
     return asked;
   }
 
   form.addEventListener("focusin", ensureToken);
   form.addEventListener("submit", function (event) {
-    if (tokenInput.value) return;
+    if (usable()) return;
     event.preventDefault();
     var p = ensureToken();
     (p || Promise.resolve()).then(function () { form.submit(); });

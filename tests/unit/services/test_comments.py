@@ -50,7 +50,7 @@ def author(username: str) -> User:
     user = create_user(
         username=username,
         email=f"{username}@example.com",
-        password="password123",
+        password="plum-kettle-42",
         role=Role.AUTHOR,
     )
     db.session.commit()
