@@ -20,6 +20,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """Generate a secret key once and keep it in instance/, so sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -120,12 +125,31 @@ def _limit_settings() -> dict[str, Any]:
     }
 
 
+# the cache in Redis that falls back to this process's memory while Redis cannot be reached
+FALLBACK_REDIS_CACHE = "myblog.shared_storage.FallbackRedisCache"
+
+
 def _shared_storage_settings(redis_url: str | None) -> dict[str, Any]:
-    """Rate-limit counters and the cache: in Redis when there is one, else in this process."""
+    """Rate-limit counters and the cache: in Redis when there is one, else in this process.
+
+    Every Redis call of the web side gives up after MYBLOG_REDIS_TIMEOUT (connect, and each
+    reply), and both fall back to this process's memory while Redis is down or hung: the
+    limiter through Flask-Limiter's own in-memory fallback, the cache through
+    `myblog.shared_storage.FallbackRedisCache`. Both go back to Redis by themselves.
+    """
+    timeout = _float("MYBLOG_REDIS_TIMEOUT", 0.25)
+    client = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     return {
+        "MYBLOG_REDIS_TIMEOUT": timeout,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "RATELIMIT_STORAGE_OPTIONS": client,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # a storage failure the fallback does not cover (one in the middle of a request) lets
+        # the request through, logged, instead of failing it
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "CACHE_TYPE": FALLBACK_REDIS_CACHE if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
+        "CACHE_OPTIONS": client if redis_url else None,
         "CACHE_DEFAULT_TIMEOUT": _int("MYBLOG_CACHE_SECONDS", 30),
     }
 

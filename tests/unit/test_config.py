@@ -132,11 +132,25 @@ def test_redis_url_moves_cache_and_limiter_to_redis(tmp_path, monkeypatch):
     for config in (DevelopmentConfig, ProductionConfig):
         settings = config.load(tmp_path)
         assert settings["REDIS_URL"] == "redis://cache.internal:6379/2"
-        assert settings["CACHE_TYPE"] == "RedisCache"
+        assert settings["CACHE_TYPE"] == "myblog.shared_storage.FallbackRedisCache"
         assert settings["CACHE_REDIS_URL"] == "redis://cache.internal:6379/2"
         assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
+        # a down or hung Redis costs a request a quarter of a second, then memory takes over
+        bounded = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+        assert settings["CACHE_OPTIONS"] == bounded
+        assert settings["RATELIMIT_STORAGE_OPTIONS"] == bounded
+        assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
     # tests keep their limiter in memory even when the environment names a Redis
     assert TestingConfig.load(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_the_redis_timeout_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("MYBLOG_REDIS_TIMEOUT", "0.1")
+    settings = DevelopmentConfig.load(tmp_path)
+    assert settings["MYBLOG_REDIS_TIMEOUT"] == 0.1
+    assert settings["CACHE_OPTIONS"]["socket_timeout"] == 0.1
+    assert settings["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] == 0.1
 
 
 def test_config_is_chosen_by_myblog_config(monkeypatch):
