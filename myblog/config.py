@@ -111,9 +111,11 @@ def _blog_settings(config_name: str, instance_path: Path) -> dict[str, Any]:
 
 
 def _limit_settings() -> dict[str, Any]:
-    """Rate limits per client address, and how long each kind of mailed link stays valid."""
+    """Rate limits per client address (and failed sign-ins per account), and how long each kind
+    of mailed link stays valid."""
     return {
         "MYBLOG_LOGIN_LIMIT": os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
+        "MYBLOG_LOGIN_ACCOUNT_LIMIT": os.environ.get("MYBLOG_LOGIN_ACCOUNT_LIMIT", "20 per hour"),
         "MYBLOG_RESET_LIMIT": os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
         "MYBLOG_COMMENT_LIMIT": os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
         "MYBLOG_SUBSCRIBE_LIMIT": os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
