@@ -137,6 +137,7 @@ def shared_limiter_state(monkeypatch) -> Iterator[None]:
     monkeypatch.setattr(comment_service, "MIN_FILL_SECONDS", 0)  # forms are sent at once
     yield
     limiter._storage_dead = False
+    limiter._Limiter__check_backend_count = 0  # type: ignore[attr-defined]  # its backoff
 
 
 @pytest.fixture
@@ -203,18 +204,18 @@ class Visitor:
         token = self.timed(lambda: csrf_from(self.client, token_from or path))
         return self.timed(lambda: self.client.post(path, data={"csrf_token": token, **data}))
 
-    def comment(self, slug: str, body: str) -> int:
+    def comment(self, slug: str, body: str) -> Any:
         page = self.timed(lambda: self.client.get(f"/post/{slug}")).get_data(as_text=True)
         token = self.timed(lambda: self.client.get("/api/csrf-token")).get_json()["csrf_token"]
         data = {"csrf_token": token, "started": input_value(page, "started"), "body": body}
         data.update(parent_id="", nickname="", name="Guest", email="guest@example.com")
-        return self.timed(lambda: self.client.post(f"/post/{slug}/comments", data=data)).status_code
+        return self.timed(lambda: self.client.post(f"/post/{slug}/comments", data=data))
 
     def everything(self, tag: str) -> list[int]:
         """Pages, sign-in, a comment, a subscription and a published post; their status codes."""
         slug = self.app.config["TEST_SLUG"]
         codes = [self.get(path) for path in ("/", "/api/health", f"/post/{slug}", "/archive")]
-        codes.append(self.comment(slug, f"Still here ({tag})."))
+        codes.append(self.comment(slug, f"Still here ({tag}).").status_code)
         codes.append(self.post("/subscribe", {"email": f"new-{tag}@example.com"}).status_code)
         login = {"login": "owner", "password": OWNER_PASSWORD}
         codes.append(self.post("/auth/login", login).status_code)
@@ -233,7 +234,8 @@ def test_redis_stopping_fails_no_visitor_and_the_app_goes_back_to_it(
     make_redis_app, redis_server: RedisServer, caplog
 ):
     caplog.set_level(logging.INFO, logger="flask-limiter")
-    app = make_redis_app(redis_server.url, MYBLOG_SUBSCRIBE_LIMIT="3 per hour")
+    limits = {"MYBLOG_SUBSCRIBE_LIMIT": "3 per hour", "MYBLOG_COMMENT_LIMIT": "3 per hour"}
+    app = make_redis_app(redis_server.url, **limits)
     fallback_cache(app).retry_seconds = 0.5
     visitor = Visitor(app)
     assert all(code < 400 for code in visitor.everything("before")), "Redis up"
@@ -248,12 +250,16 @@ def test_redis_stopping_fails_no_visitor_and_the_app_goes_back_to_it(
     assert fallback_cache(app).is_down
     assert mail_to(app, "new-down2@example.com") == 1, "subscribing queued its mail"
     assert mail_to(app, "reader@example.com") == 4, "each publish queued its announcement"
+    assert mail_to(app, "owner@example.com") == 4, "each comment queued its author's notice"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Post)) == 5
-    # the limits still hold, per process: a fourth subscription in the hour is refused
+    # the limits still hold, per process: a fourth subscription or comment in the hour is refused
     refused = visitor.post("/subscribe", {"email": "one-more@example.com"})
     assert refused.status_code == 429
     assert "Too many requests" in refused.get_data(as_text=True)
+    refused = visitor.comment(app.config["TEST_SLUG"], "Words worth keeping.")
+    assert refused.status_code == 429
+    assert "Words worth keeping." in refused.get_data(as_text=True), "the comment is kept"
     # one warning each for the whole outage, not one per request
     assert warnings_from(caplog, "myblog.shared_storage", "Redis unreachable") == 1
     assert warnings_from(caplog, "flask-limiter", "falling back to in-memory") == 1
