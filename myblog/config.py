@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 def _dev_secret_key(instance_path: Path) -> str:
@@ -107,9 +114,12 @@ def _blog_settings(config_name: str, instance_path: Path) -> dict[str, Any]:
 
 
 def _limit_settings() -> dict[str, Any]:
-    """Rate limits per client address, and how long each kind of mailed link stays valid."""
+    """Rate limits per client address (and failed sign-ins per account), the number of processes
+    serving the blog, and how long each kind of mailed link stays valid."""
     return {
         "MYBLOG_LOGIN_LIMIT": os.environ.get("MYBLOG_LOGIN_LIMIT", "10 per minute"),
+        "MYBLOG_LOGIN_ACCOUNT_LIMIT": os.environ.get("MYBLOG_LOGIN_ACCOUNT_LIMIT", "20 per hour"),
+        "MYBLOG_WORKERS": serving_workers(),
         "MYBLOG_RESET_LIMIT": os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
         "MYBLOG_COMMENT_LIMIT": os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
         "MYBLOG_SUBSCRIBE_LIMIT": os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
@@ -147,14 +157,70 @@ def _trusted_proxies() -> int:
     return int(value)
 
 
+# the cache in Redis that falls back to this process's memory while Redis cannot be reached
+FALLBACK_REDIS_CACHE = "myblog.shared_storage.FallbackRedisCache"
+
+
 def _shared_storage_settings(redis_url: str | None) -> dict[str, Any]:
-    """Rate-limit counters and the cache: in Redis when there is one, else in this process."""
+    """Rate-limit counters and the cache: in Redis when there is one, else in this process.
+
+    Every Redis call of the web side gives up after MYBLOG_REDIS_TIMEOUT (connect, and each
+    reply), and both fall back to this process's memory while Redis is down or hung: the
+    limiter through Flask-Limiter's own in-memory fallback, the cache through
+    `myblog.shared_storage.FallbackRedisCache`. Both go back to Redis by themselves.
+    """
+    timeout = _float("MYBLOG_REDIS_TIMEOUT", 0.25)
+    client = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     return {
+        "MYBLOG_REDIS_TIMEOUT": timeout,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "RATELIMIT_STORAGE_OPTIONS": client,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # a storage failure the fallback does not cover (one in the middle of a request) lets
+        # the request through, logged, instead of failing it
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "CACHE_TYPE": FALLBACK_REDIS_CACHE if redis_url else "SimpleCache",
         "CACHE_REDIS_URL": redis_url,
+        "CACHE_OPTIONS": client if redis_url else None,
         "CACHE_DEFAULT_TIMEOUT": _int("MYBLOG_CACHE_SECONDS", 30),
     }
+
+
+def serving_workers() -> int:
+    """How many processes serve the blog: MYBLOG_WORKERS when set; under gunicorn, the workers
+    its command line or GUNICORN_CMD_ARGS asks for (else WEB_CONCURRENCY, its default); else 1.
+
+    A gunicorn config file is not read (it is Python, run by gunicorn alone): whoever sets the
+    workers there, or runs several nodes, sets MYBLOG_WORKERS too.
+    """
+    if os.environ.get("MYBLOG_WORKERS"):
+        return _int("MYBLOG_WORKERS", 1)
+    program = Path(sys.argv[0] if sys.argv else "")
+    if not (program.name.startswith("gunicorn") or program.parent.name == "gunicorn"):
+        return 1
+    from gunicorn.config import Config as GunicornConfig
+
+    parser = GunicornConfig().parser()
+    for args in (sys.argv[1:], shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))):
+        try:
+            workers = parser.parse_known_args(args)[0].workers
+        except SystemExit:  # arguments gunicorn itself refuses: it will say so
+            continue
+        if workers is not None:
+            return int(workers)
+    return _int("WEB_CONCURRENCY", 1)
+
+
+def check_shared_limits(workers: int, redis_url: str | None) -> None:
+    """Refuse several serving processes without Redis: each would count the limits alone."""
+    if workers > 1 and not redis_url:
+        raise RuntimeError(
+            f"{workers} processes would serve this blog (MYBLOG_WORKERS, or gunicorn's -w), but "
+            "without REDIS_URL each keeps its own rate-limit counters, so every limit (sign-in, "
+            f"comments, subscriptions, resets) would let {workers} times as many requests "
+            "through. Set REDIS_URL so that they share the counters, or serve with one worker "
+            "process (gunicorn -w 1 --threads 8)."
+        )
 
 
 MAIL_SENDERS = ("thread", "rq", "off")
@@ -238,6 +304,7 @@ class ProductionConfig(Config):
         for old_key in settings["SECRET_KEY_FALLBACKS"]:
             _check_production_key("Each key in MYBLOG_SECRET_KEY_FALLBACKS", old_key)
         settings["PREFERRED_URL_SCHEME"] = os.environ.get("MYBLOG_URL_SCHEME", "https")
+        check_shared_limits(settings["MYBLOG_WORKERS"], settings["REDIS_URL"])
         return settings
 
 

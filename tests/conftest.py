@@ -78,6 +78,7 @@ def make_app(tmp_path, database_templates):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "MYBLOG_UPLOAD_DIR": str(tmp_path / "uploads"),
             "MYBLOG_LOGIN_LIMIT": "1000 per minute",
+            "MYBLOG_LOGIN_ACCOUNT_LIMIT": "1000 per minute",
             **overrides,
         }
         own_file = settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"

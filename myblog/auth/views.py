@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -23,6 +33,7 @@ from myblog.services.accounts import (
     authenticate,
     confirm_email_change,
     end_sessions,
+    login_key,
     owner_exists,
     read_invitation,
     request_password_reset,
@@ -79,8 +90,33 @@ def _login_limit() -> str:
     return str(current_app.config["MYBLOG_LOGIN_LIMIT"])
 
 
+def _account_limit() -> str:
+    return str(current_app.config["MYBLOG_LOGIN_ACCOUNT_LIMIT"])
+
+
+def _named_account() -> str:
+    """The per-account limit's key: the name the attempt gave, whether an account has it or not."""
+    return login_key(request.form.get("login", ""))
+
+
+def _sign_in_failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+ACCOUNT_LIMITED = (
+    "Too many failed sign-ins with this username or email: please wait a while and try again."
+)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(
+    _account_limit,
+    key_func=_named_account,
+    methods=["POST"],
+    deduct_when=_sign_in_failed,  # counts failures only: signing in often costs nothing
+    error_message=ACCOUNT_LIMITED,
+)
 def login() -> ResponseReturnValue:
     """Log in with username or email and password."""
     target = request.values.get("next")

@@ -45,15 +45,21 @@ WAKEUP_SECONDS = 60
 # it is still sending claimed by another pass
 JOB_TIMEOUT_SECONDS = 240
 FAILURE_TTL_SECONDS = 24 * 3600
-# waking the worker happens inside a visitor's request: an unreachable Redis must not hold it
-REDIS_CONNECT_TIMEOUT = 1.0
-REDIS_TIMEOUT = 2.0
+# waking the worker happens inside a visitor's request: an unreachable or hung Redis must not
+# hold it (MYBLOG_REDIS_TIMEOUT, for connecting and for each reply; this is its default)
+REDIS_TIMEOUT = 0.25
 
 
 class MailQueue:
     """The RQ queue for mail, and the two Redis keys that keep its jobs few."""
 
-    def __init__(self, redis_url: str, name: str = "mail", interval: float = 5) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        name: str = "mail",
+        interval: float = 5,
+        timeout: float = REDIS_TIMEOUT,
+    ) -> None:
         from redis import Redis
         from rq import Queue
 
@@ -61,8 +67,8 @@ class MailQueue:
         self.interval = interval
         self.redis: Redis = Redis.from_url(
             redis_url,
-            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
         )
         self.queue: Queue = Queue(name, connection=self.redis)
         self.wakeup_key = f"myblog:{name}:wakeup"
@@ -77,6 +83,7 @@ class MailQueue:
             redis_url,
             name=app.config.get("MYBLOG_MAIL_QUEUE") or "mail",
             interval=app.config["MYBLOG_MAIL_INTERVAL"],
+            timeout=app.config.get("MYBLOG_REDIS_TIMEOUT", REDIS_TIMEOUT),
         )
 
     def wake(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
@@ -121,13 +123,30 @@ def setup_blog(*, title: str, username: str, email: str, password: str) -> User:
     return owner
 
 
+def _normal_login(login: str) -> str:
+    # every spelling of a name that can sign in to the same account gives the same string
+    return login.strip().lower()
+
+
+def login_key(login: str) -> str:
+    """What the per-account sign-in limit counts: a keyed hash of the name the attempt gave.
+
+    Whether an account has that name plays no part (no query is made), so the limit answers
+    alike for every name and reveals nothing; the rate-limit storage never holds the name.
+    """
+    digest = hmac.new(
+        str(current_app.config["SECRET_KEY"]).encode(),
+        _normal_login(login).encode(),
+        hashlib.sha256,
+    )
+    return "login:" + digest.hexdigest()[:32]
+
+
 def authenticate(*, login: str, password: str) -> User | None:
     """Return the active user whose username or email and password match, else None."""
-    login = login.strip()
+    login = _normal_login(login)
     user: User | None = db.session.scalar(
-        select(User).where(
-            (func.lower(User.username) == login.lower()) | (User.email == login.lower())
-        )
+        select(User).where((func.lower(User.username) == login) | (User.email == login))
     )
     if user is None:
         # hash anyway so a missing account takes as long as a wrong password

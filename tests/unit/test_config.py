@@ -137,11 +137,80 @@ def test_redis_url_moves_cache_and_limiter_to_redis(tmp_path, monkeypatch):
     for config in (DevelopmentConfig, ProductionConfig):
         settings = config.load(tmp_path)
         assert settings["REDIS_URL"] == "redis://cache.internal:6379/2"
-        assert settings["CACHE_TYPE"] == "RedisCache"
+        assert settings["CACHE_TYPE"] == "myblog.shared_storage.FallbackRedisCache"
         assert settings["CACHE_REDIS_URL"] == "redis://cache.internal:6379/2"
         assert settings["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
+        # a down or hung Redis costs a request a quarter of a second, then memory takes over
+        bounded = {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+        assert settings["CACHE_OPTIONS"] == bounded
+        assert settings["RATELIMIT_STORAGE_OPTIONS"] == bounded
+        assert settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
     # tests keep their limiter in memory even when the environment names a Redis
     assert TestingConfig.load(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_the_redis_timeout_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    monkeypatch.setenv("MYBLOG_REDIS_TIMEOUT", "0.1")
+    settings = DevelopmentConfig.load(tmp_path)
+    assert settings["MYBLOG_REDIS_TIMEOUT"] == 0.1
+    assert settings["CACHE_OPTIONS"]["socket_timeout"] == 0.1
+    assert settings["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] == 0.1
+
+
+# --- several processes need shared rate-limit counters ------------------------------------------
+
+
+@pytest.fixture
+def production_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite'}")
+    for name in ("MYBLOG_WORKERS", "WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.argv", ["/srv/blog/.venv/bin/flask", "run"])
+    return monkeypatch
+
+
+def test_one_process_counts_limits_alone_and_needs_no_redis(production_env):
+    # outside gunicorn WEB_CONCURRENCY is not ours to read (a release command may carry it)
+    production_env.setenv("WEB_CONCURRENCY", "4")
+    app = create_app("production", cli=False)
+    assert app.config["MYBLOG_WORKERS"] == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["/srv/.venv/bin/flask", "run"], {"MYBLOG_WORKERS": "2"}),
+        (["/srv/.venv/bin/gunicorn", "-w", "4", "myblog.wsgi:app"], {}),
+        (["/srv/.venv/bin/gunicorn", "--workers=3", "myblog.wsgi:app"], {}),
+        (["/srv/.venv/lib/python3.11/site-packages/gunicorn/__main__.py", "-w2", "x"], {}),
+        (["/srv/.venv/bin/gunicorn", "myblog.wsgi:app"], {"GUNICORN_CMD_ARGS": "-w 3 -k gthread"}),
+        (["/srv/.venv/bin/gunicorn", "myblog.wsgi:app"], {"WEB_CONCURRENCY": "2"}),
+    ],
+)
+def test_production_refuses_several_workers_without_redis(production_env, argv, env):
+    production_env.setattr("sys.argv", argv)
+    for name, value in env.items():
+        production_env.setenv(name, value)
+    with pytest.raises(RuntimeError, match="without REDIS_URL each keeps its own rate-limit"):
+        create_app("production", cli=False)
+
+
+def test_several_workers_share_their_limits_through_redis(production_env):
+    production_env.setattr("sys.argv", ["/srv/.venv/bin/gunicorn", "-w", "4", "myblog.wsgi:app"])
+    production_env.setenv("REDIS_URL", "redis://cache.internal:6379/2")
+    production_env.setenv("MYBLOG_MAIL_SENDER", "off")
+    app = create_app("production", cli=False)  # builds: nothing connects to Redis yet
+    assert app.config["MYBLOG_WORKERS"] == 4
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
+
+
+def test_gunicorns_command_line_wins_over_its_environment(production_env):
+    production_env.setattr("sys.argv", ["/srv/.venv/bin/gunicorn", "-w", "1", "myblog.wsgi:app"])
+    production_env.setenv("GUNICORN_CMD_ARGS", "--workers 5")
+    production_env.setenv("WEB_CONCURRENCY", "6")
+    assert create_app("production", cli=False).config["MYBLOG_WORKERS"] == 1
 
 
 def test_config_is_chosen_by_myblog_config(monkeypatch):

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
-from support import OWNER_PASSWORD, csrf_from, login, post_form
+from support import OWNER_PASSWORD, Factory, csrf_from, login, post_form
 
 from myblog import create_app
 from myblog.extensions import db
@@ -283,6 +283,59 @@ def test_fourth_login_attempt_in_a_minute_is_429_html(make_app):
     assert not logged_in(client), "a correct password does not get past the limit"
     # reading the form stays possible
     assert client.get("/auth/login").status_code == 200
+
+
+def _attempt(client, login: str, password: str, address: str):
+    """A sign-in attempt from a client address of its own (a botnet spreads its guesses)."""
+    token = csrf_from(client)
+    return client.post(
+        "/auth/login",
+        data={"csrf_token": token, "login": login, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_sign_ins_are_limited_per_account_whatever_the_address(make_app):
+    client = make_app(MYBLOG_LOGIN_ACCOUNT_LIMIT="3 per minute").test_client()
+    spellings = ["owner", " Owner", "OWNER "]  # one account, however it is typed
+    for n, name in enumerate(spellings):
+        assert _attempt(client, name, "wrong-guess", f"10.0.0.{n}").status_code == 401
+    limited = _attempt(client, "owner", OWNER_PASSWORD, "10.0.1.1")
+    assert limited.status_code == 429
+    assert limited.mimetype == "text/html"
+    assert "Too many failed sign-ins with this username or email" in limited.get_data(True)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert not logged_in(client), "a correct password does not get past the limit"
+    # the account is what was limited, not the address: another account signs in from it
+    Factory(client.application).user("other", password="plum-kettle-42")
+    assert _attempt(client, "other", "plum-kettle-42", "10.0.1.1").status_code == 302
+
+
+def test_the_account_limit_answers_alike_for_names_without_an_account(make_app):
+    client = make_app(MYBLOG_LOGIN_ACCOUNT_LIMIT="2 per minute").test_client()
+    answers = {}
+    for name in ("owner", "nobody-by-this-name"):
+        codes = [_attempt(client, name, "wrong-guess", f"10.0.2.{n}").status_code for n in range(3)]
+        answers[name] = codes
+        page = _attempt(client, name, "wrong-guess", "10.0.3.1")
+        answers[name].append(page.status_code)
+        assert "Too many failed sign-ins with this username or email" in page.get_data(True)
+    assert answers["owner"] == answers["nobody-by-this-name"] == [401, 401, 429, 429]
+
+
+def test_signing_in_does_not_use_up_the_account_limit(make_app):
+    app = make_app(MYBLOG_LOGIN_ACCOUNT_LIMIT="2 per minute")
+    for n in range(4):  # a new browser each time: every one really signs in
+        client = app.test_client()
+        assert _attempt(client, "owner", OWNER_PASSWORD, f"10.0.4.{n}").status_code == 302
+        assert logged_in(client)
+    assert _attempt(app.test_client(), "owner", "wrong-guess", "10.0.4.9").status_code == 401
+
+
+def test_the_address_limit_still_holds_across_accounts(make_app):
+    client = make_app(MYBLOG_LOGIN_LIMIT="2 per minute").test_client()
+    codes = [_attempt(client, f"name{n}", "wrong-guess", "10.0.5.1").status_code for n in range(3)]
+    assert codes == [401, 401, 429]
 
 
 def test_rate_limited_json_client_gets_json(make_app):
