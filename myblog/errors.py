@@ -6,10 +6,11 @@ from typing import cast
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
 
 from myblog.extensions import db
 from myblog.queries.listings import PageNotFound
+from myblog.web import IdOutOfRange
 
 ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500}
 MESSAGES = {
@@ -84,8 +85,17 @@ def _handle_page_not_found(error: PageNotFound) -> Response | HTTPException:
     return _handle_http(NotFound())
 
 
+def _handle_id_out_of_range(error: IdOutOfRange) -> Response | HTTPException:
+    # a number in the address that no row can have: nothing here on a page; on the API, where
+    # the caller is a program, a request it should not have made
+    if request.path.startswith("/api/"):
+        return _handle_http(BadRequest(description="The id in the address is out of range."))
+    return _handle_http(NotFound())
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the app."""
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(PageNotFound, _handle_page_not_found)
+    app.register_error_handler(IdOutOfRange, _handle_id_out_of_range)
     app.register_error_handler(InternalServerError, _handle_unexpected)

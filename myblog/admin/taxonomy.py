@@ -42,7 +42,7 @@ def list_terms(kind: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/<any(categories, tags):kind>/<int:term_id>", methods=["GET", "POST"])
+@bp.route("/<any(categories, tags):kind>/<id:term_id>", methods=["GET", "POST"])
 def edit_term(kind: str, term_id: int) -> ResponseReturnValue:
     """Rename a category or tag, or merge it into another of its kind."""
     term = _term(kind, term_id)
@@ -84,7 +84,7 @@ def _term_page(
     )
 
 
-@bp.route("/<any(categories, tags):kind>/<int:term_id>/delete", methods=["POST"])
+@bp.route("/<any(categories, tags):kind>/<id:term_id>/delete", methods=["POST"])
 def delete_term(kind: str, term_id: int) -> ResponseReturnValue:
     """Delete a category or tag; its posts are kept."""
     term = _term(kind, term_id)

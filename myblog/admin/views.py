@@ -78,7 +78,7 @@ def new_post() -> ResponseReturnValue:
     return render_template("admin/edit_post.html", form=form, post=None), status
 
 
-@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id: int) -> ResponseReturnValue:
     """The editor for a post this user may edit."""
     post = editable_post(post_id)
@@ -91,7 +91,7 @@ def edit_post(post_id: int) -> ResponseReturnValue:
     ), status
 
 
-@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+@bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])
 def delete_post(post_id: int) -> ResponseReturnValue:
     """Ask before deleting a post for good, then delete it."""
     post = editable_post(post_id)
