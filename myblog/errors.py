@@ -6,18 +6,26 @@ from typing import cast
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+)
 
 from myblog.extensions import db
 from myblog.queries.listings import PageNotFound
 from myblog.web import IdOutOfRange
 
-ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500}
+ERROR_PAGES = {400, 403, 404, 405, 409, 413, 429, 500}
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You are not allowed to do that.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
+    409: "Someone else changed or deleted this meanwhile: reload the page and try again.",
     413: "The file is too large.",
     429: "Too many requests: please wait a moment and try again.",
     500: "Something went wrong on our side. It has been logged.",
@@ -80,6 +88,13 @@ def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int]
     return error_response(InternalServerError())
 
 
+def _handle_stale_data(error: StaleDataError) -> Response | HTTPException:
+    # two requests raced: the row this one was updating was deleted (or changed) by the other
+    current_app.logger.warning("%s %s: %s", request.method, request.path, error)
+    db.session.rollback()
+    return _handle_http(Conflict())
+
+
 def _handle_page_not_found(error: PageNotFound) -> Response | HTTPException:
     # a ?page= past the end of any listing, on a page or in the API
     return _handle_http(NotFound())
@@ -98,4 +113,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(PageNotFound, _handle_page_not_found)
     app.register_error_handler(IdOutOfRange, _handle_id_out_of_range)
+    app.register_error_handler(StaleDataError, _handle_stale_data)
     app.register_error_handler(InternalServerError, _handle_unexpected)

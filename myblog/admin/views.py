@@ -93,13 +93,17 @@ def edit_post(post_id: int) -> ResponseReturnValue:
 
 @bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])
 def delete_post(post_id: int) -> ResponseReturnValue:
-    """Ask before deleting a post for good, then delete it."""
-    post = editable_post(post_id)
+    """Ask before deleting a post for good, then delete it; a post someone else deleted first
+    (a second click, another tab) is reported as already deleted."""
     form = DeleteForm()
+    if form.validate_on_submit() and post_service.post_by_id(post_id) is None:
+        flash("That post was already deleted.", "info")
+        return redirect(url_for("admin.list_posts"))
+    post = editable_post(post_id)
     if form.validate_on_submit():
         title = post.title
-        post_service.delete_post(post)
-        flash(f"Deleted “{title}”.", "info")
+        done = post_service.delete_post(post)
+        flash(f"Deleted “{title}”." if done else f"“{title}” was already deleted.", "info")
         return redirect(url_for("admin.list_posts"))
     return render_template("admin/delete_post.html", post=post, form=form)
 
