@@ -20,12 +20,15 @@ def create_app(
     from myblog import commands, database, delivery, errors, queries, security, templating
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, limiter, login_manager
+    from myblog.web import IdConverter
 
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config_class(config).load(Path(app.instance_path)))
     app.config.from_mapping(overrides or {})
 
+    # `<id:…>` in every route with a number in its path; registered before any route is added
+    app.url_map.converters["id"] = IdConverter
     database.init_app(app)
     for extension in (login_manager, csrf, limiter, cache):
         extension.init_app(app)

@@ -79,9 +79,12 @@ def _database_settings(instance_path: Path) -> dict[str, Any]:
     database_url = _normalise_db_url(os.environ.get("DATABASE_URL") or sqlite_default)
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # a server connection may have been dropped while idle in the pool; a SQLite file
-        # cannot, and pinging it would cost a statement on every request
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # pre-ping and timeouts follow the URL: myblog/database.py:engine_options
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # seconds a PostgreSQL connection may take to open, or sent data to be acknowledged
+        "MYBLOG_DATABASE_TIMEOUT": _int("MYBLOG_DATABASE_TIMEOUT", 5),
+        # seconds /api/health waits for Redis to connect or answer
+        "MYBLOG_HEALTH_TIMEOUT": _int("MYBLOG_HEALTH_TIMEOUT", 2),
     }
 
 

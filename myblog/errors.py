@@ -1,25 +1,53 @@
-"""Error handlers: an HTML page for people, a JSON body for the API."""
+"""Error handlers: an HTML page for people, a JSON body for the API; a 503 with Retry-After
+when the database cannot be reached, rendered without touching it."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import cast
 
-from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_limiter.errors import RateLimitExceeded
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from flask_login import current_user
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+    ServiceUnavailable,
+)
 
-from myblog.extensions import db
+from myblog.database import unreachable
+from myblog.extensions import db, login_manager
 from myblog.queries.listings import PageNotFound
+from myblog.web import IdOutOfRange
 
-ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500}
+# seconds a client (or a load balancer) is asked to wait after a 503
+RETRY_AFTER = 30
+ERROR_PAGES = {400, 403, 404, 405, 409, 413, 429, 500, 503}
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You are not allowed to do that.",
     404: "There is nothing at this address.",
     405: "This address does not accept that kind of request.",
+    409: "Someone else changed or deleted this meanwhile: reload the page and try again.",
     413: "The file is too large.",
     429: "Too many requests: please wait a moment and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The blog cannot reach its database just now: please try again in a moment.",
 }
 
 
@@ -54,6 +82,7 @@ def error_response(error: HTTPException) -> tuple[Response | str, int]:
     if wants_json():
         response = jsonify(error={"code": code, "name": error.name, "message": message})
         return response, code
+    _load_user_or_anonymous()
     template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
     return render_template(template, code=code, name=error.name, message=message), code
 
@@ -73,10 +102,72 @@ def _handle_http(error: HTTPException) -> Response | HTTPException:
     return response
 
 
-def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int]:
+def _without_database() -> None:
+    """Let the error page render with the database broken: give up the transaction (whatever
+    the rollback meets), and when the user has not been loaded yet, render for an anonymous
+    visitor, since Flask-Login's loader is a query (the 500 and 503 pages do not show the
+    user anyway)."""
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+
+
+def _where() -> tuple[str, str]:
+    return request.method, request.path
+
+
+def _first_line(error: BaseException) -> str:
+    # the driver's message without SQLAlchemy's SQL and parameters: one line per request
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _load_user_or_anonymous() -> None:
+    """Load the signed-in user for the page's menu now, where a database that cannot answer
+    can be caught: then the page is rendered for an anonymous visitor instead of failing again
+    inside the error handler."""
+    if "_login_user" in g:
+        return
+    try:
+        current_user._get_current_object()  # runs Flask-Login's loader: a query
+    except SQLAlchemyError as exc:
+        if not unreachable(exc):
+            raise
+        current_app.logger.warning("%s %s: database unreachable: %s", *_where(), _first_line(exc))
+        _without_database()
+
+
+def _unavailable(error: BaseException) -> Response:
+    """The 503 for a database that cannot answer: a page, or JSON on the API, with
+    Retry-After; one line in the log, not a traceback per request during an outage."""
+    current_app.logger.warning("%s %s: database unreachable: %s", *_where(), _first_line(error))
+    _without_database()
+    response = make_response(*error_response(ServiceUnavailable()))
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def _handle_database_error(error: DBAPIError | PoolTimeout) -> Response:
+    if not unreachable(error):
+        raise error  # a bug, not an outage: Flask logs it and the 500 handler answers
+    return _unavailable(error)
+
+
+def _handle_unexpected(error: InternalServerError) -> tuple[Response | str, int] | Response:
     # Flask logs the original exception before calling this; the visitor sees no traceback.
-    db.session.rollback()
+    # An outage can land here too: raised while an error page was being rendered.
+    if error.original_exception is not None and unreachable(error.original_exception):
+        return _unavailable(error.original_exception)
+    _without_database()
     return error_response(InternalServerError())
+
+
+def _handle_stale_data(error: StaleDataError) -> Response | HTTPException:
+    # two requests raced: the row this one was updating was deleted (or changed) by the other
+    current_app.logger.warning("%s %s: %s", *_where(), error)
+    db.session.rollback()
+    return _handle_http(Conflict())
 
 
 def _handle_page_not_found(error: PageNotFound) -> Response | HTTPException:
@@ -84,8 +175,20 @@ def _handle_page_not_found(error: PageNotFound) -> Response | HTTPException:
     return _handle_http(NotFound())
 
 
+def _handle_id_out_of_range(error: IdOutOfRange) -> Response | HTTPException:
+    # a number in the address that no row can have: nothing here on a page; on the API, where
+    # the caller is a program, a request it should not have made
+    if request.path.startswith("/api/"):
+        return _handle_http(BadRequest(description="The id in the address is out of range."))
+    return _handle_http(NotFound())
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers on the app."""
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(PageNotFound, _handle_page_not_found)
+    app.register_error_handler(IdOutOfRange, _handle_id_out_of_range)
+    app.register_error_handler(StaleDataError, _handle_stale_data)
+    app.register_error_handler(DBAPIError, _handle_database_error)
+    app.register_error_handler(PoolTimeout, _handle_database_error)
     app.register_error_handler(InternalServerError, _handle_unexpected)

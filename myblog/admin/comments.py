@@ -10,7 +10,7 @@ from myblog.admin.blueprint import bp
 from myblog.admin.forms import ActionForm
 from myblog.models import CommentStatus
 from myblog.services import comments as comment_service
-from myblog.web import page_arg
+from myblog.web import id_value, page_arg
 
 
 def _status_arg(raw: str | None) -> CommentStatus:
@@ -54,7 +54,7 @@ def moderate_comments() -> ResponseReturnValue:
 def _chosen_ids() -> list[int]:
     # a comment's own button sends ?one=<id>; the bulk buttons act on the ticked boxes
     raw = [request.args["one"]] if "one" in request.args else request.form.getlist("ids")
-    return [int(v) for v in raw if v.isascii() and v.isdigit() and len(v) < 12]
+    return [i for i in map(id_value, raw) if i is not None]
 
 
 def _status_back() -> str:

@@ -68,6 +68,11 @@ class PostForm(FlaskForm):
             post.published_at.replace(tzinfo=None) if post.published_at else None
         )
 
+    def _tag_names(self) -> list[str]:
+        # a request without the field keeps the post's tags (WTForms then holds them from obj=)
+        tags = self.tags.data
+        return split_tags(tags) if isinstance(tags, str) else [tag.name for tag in tags or []]
+
     def to_input(self, post: Post | None) -> PostInput:
         """The submitted post as the posts service takes it (`post` is the one being edited)."""
         when = self.published_at.data.replace(tzinfo=UTC) if self.published_at.data else None
@@ -82,7 +87,7 @@ class PostForm(FlaskForm):
             status=PostStatus(self.status.data),
             published_at=when,
             category_id=self.category_id.data or None,
-            tags=split_tags(self.tags.data or ""),
+            tags=self._tag_names(),
             allow_comments=bool(self.allow_comments.data),
         )
 

@@ -28,7 +28,7 @@ def list_outbox() -> ResponseReturnValue:
     )
 
 
-@bp.route("/outbox/<int:email_id>/retry", methods=["POST"])
+@bp.route("/outbox/<id:email_id>/retry", methods=["POST"])
 def retry_email(email_id: int) -> ResponseReturnValue:
     """Queue a failed message for delivery again."""
     require_admin()

@@ -13,6 +13,7 @@ from myblog.services import taxonomy
 from myblog.web import or_404
 
 KINDS: dict[str, type[Category] | type[Tag]] = {"categories": Category, "tags": Tag}
+ONE = {"categories": "category", "tags": "tag"}
 
 
 def _model(kind: str) -> type[Category] | type[Tag]:
@@ -42,7 +43,7 @@ def list_terms(kind: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/<any(categories, tags):kind>/<int:term_id>", methods=["GET", "POST"])
+@bp.route("/<any(categories, tags):kind>/<id:term_id>", methods=["GET", "POST"])
 def edit_term(kind: str, term_id: int) -> ResponseReturnValue:
     """Rename a category or tag, or merge it into another of its kind."""
     term = _term(kind, term_id)
@@ -84,12 +85,14 @@ def _term_page(
     )
 
 
-@bp.route("/<any(categories, tags):kind>/<int:term_id>/delete", methods=["POST"])
+@bp.route("/<any(categories, tags):kind>/<id:term_id>/delete", methods=["POST"])
 def delete_term(kind: str, term_id: int) -> ResponseReturnValue:
-    """Delete a category or tag; its posts are kept."""
-    term = _term(kind, term_id)
+    """Delete a category or tag; its posts are kept. One that is gone already (deleted by
+    another request, or by this one a moment ago) is reported as already deleted."""
     if not DeleteForm(prefix="delete").validate_on_submit():
         abort(400)
-    taxonomy.delete_term(term)
-    flash(f"Deleted “{term.name}”.", "info")
+    term = taxonomy.term_by_id(_model(kind), term_id)
+    name = f"“{term.name}”" if term is not None else f"That {ONE[kind]}"
+    deleted = term is not None and taxonomy.delete_term(term)
+    flash(f"Deleted {name}." if deleted else f"{name} was already deleted.", "info")
     return redirect(url_for("admin.list_terms", kind=kind))

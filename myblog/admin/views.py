@@ -78,7 +78,7 @@ def new_post() -> ResponseReturnValue:
     return render_template("admin/edit_post.html", form=form, post=None), status
 
 
-@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id: int) -> ResponseReturnValue:
     """The editor for a post this user may edit."""
     post = editable_post(post_id)
@@ -91,15 +91,19 @@ def edit_post(post_id: int) -> ResponseReturnValue:
     ), status
 
 
-@bp.route("/posts/<int:post_id>/delete", methods=["GET", "POST"])
+@bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])
 def delete_post(post_id: int) -> ResponseReturnValue:
-    """Ask before deleting a post for good, then delete it."""
-    post = editable_post(post_id)
+    """Ask before deleting a post for good, then delete it; a post someone else deleted first
+    (a second click, another tab) is reported as already deleted."""
     form = DeleteForm()
+    if form.validate_on_submit() and post_service.post_by_id(post_id) is None:
+        flash("That post was already deleted.", "info")
+        return redirect(url_for("admin.list_posts"))
+    post = editable_post(post_id)
     if form.validate_on_submit():
         title = post.title
-        post_service.delete_post(post)
-        flash(f"Deleted “{title}”.", "info")
+        done = post_service.delete_post(post)
+        flash(f"Deleted “{title}”." if done else f"“{title}” was already deleted.", "info")
         return redirect(url_for("admin.list_posts"))
     return render_template("admin/delete_post.html", post=post, form=form)
 

@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 
 from myblog.api.blueprint import bp
 from myblog.queries.listings import PostCard, public_posts
+from myblog.services.health import check_health
 from myblog.services.markdown import render_markdown
 from myblog.services.posts import MAX_BODY
 from myblog.web import page_arg
@@ -23,8 +24,16 @@ def require_site() -> ResponseReturnValue | None:
 
 @bp.route("/health")
 def health() -> ResponseReturnValue:
-    """Liveness probe for load balancers."""
-    return jsonify(status="ok")
+    """Readiness for load balancers: 200 while the database answers (with Redis down: status
+    "degraded"); 503 without the database, naming what failed."""
+    report = check_health()
+    body: dict[str, object] = {"status": report.status}
+    if report.failed:
+        body["failed"] = report.failed
+    response = jsonify(**body, checks=report.checks)
+    response.status_code = 200 if report.ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/csrf-token")

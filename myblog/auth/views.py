@@ -44,8 +44,8 @@ from myblog.services.redirects import is_safe_next
 from myblog.services.site import get_site
 from myblog.services.tokens import TokenError
 
-# endpoints that must work before the owner exists
-SETUP_OPEN_ENDPOINTS = {"static", "auth.setup"}
+# endpoints that must work before the owner exists (health: without the site's settings, too)
+SETUP_OPEN_ENDPOINTS = {"static", "auth.setup", "api.health"}
 
 
 @bp.before_app_request

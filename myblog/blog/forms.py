@@ -13,6 +13,7 @@ from myblog.services.comments import (
     form_stamp,
     stamp_time,
 )
+from myblog.web import id_value
 
 
 class CommentForm(FlaskForm):
@@ -68,8 +69,7 @@ class CommentForm(FlaskForm):
 
     def parent_value(self) -> int | None:
         """The comment this one replies to, if the hidden field holds a plausible id."""
-        raw = (self.parent_id.data or "").strip()
-        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+        return id_value((self.parent_id.data or "").strip())
 
     def to_input(self) -> CommentInput:
         """What the commenter wrote, for the comments service."""

@@ -6,8 +6,6 @@ shows the page again with a refused comment kept in the form) render it from her
 
 from __future__ import annotations
 
-import re
-
 from flask import Response, current_app, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -19,10 +17,7 @@ from myblog.models.types import utcnow
 from myblog.queries.post_page import PostView, neighbours, thread, visible_post_view
 from myblog.services import comments as comment_service
 from myblog.services.posts import visible_post
-from myblog.web import or_404
-
-# a comment id as a reader's ?reply_to= may carry it
-_COMMENT_ID = re.compile(r"[0-9]{1,11}\Z")
+from myblog.web import id_value, or_404
 
 
 def viewer() -> User | None:
@@ -75,7 +70,7 @@ def render_post_page(
     comments = thread(post.id)
     if form is None:
         raw = request.args.get("reply_to", "")
-        replying_to = comments.find(int(raw) if _COMMENT_ID.match(raw) else None)
+        replying_to = comments.find(id_value(raw))
         parent_id = replying_to.id if replying_to is not None else None
         stamp = comment_service.form_stamp(post.id)
         csrf_value = generate_csrf() if current_user.is_authenticated else ""

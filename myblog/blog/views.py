@@ -85,11 +85,9 @@ def archive() -> ResponseReturnValue:
     return render_template("blog/archive.html", months=listings.archive_months())
 
 
-@bp.route("/archive/<int:year>/<int:month>")
+@bp.route("/archive/<id(min=1970, max=9999):year>/<id(max=12):month>")
 def show_month(year: int, month: int) -> ResponseReturnValue:
-    """The posts published in one month."""
-    if not (1 <= month <= 12 and 1970 <= year <= 9999):
-        abort(404)
+    """The posts published in one month (the route admits only years 1970-9999, months 1-12)."""
     pagination = listings.posts_in_month(
         year=year, month=month, page=page_arg(), per_page=per_page()
     )

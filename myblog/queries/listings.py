@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import MAXYEAR, UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true
@@ -143,7 +143,10 @@ def posts_in_month(
 ) -> Page:
     """One page of the readable posts published in the given month."""
     start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    if (year, month) == (MAXYEAR, 12):  # the month after does not exist
+        end = datetime.max.replace(tzinfo=UTC)
+    else:
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     params = {"now": now or utcnow(), "start": start, "end": end}
     return _page("month", params, page, per_page)
 

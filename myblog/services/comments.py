@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from myblog.extensions import db
@@ -318,13 +318,14 @@ def moderate(user: User, action: str, ids: Iterable[int]) -> int:
         return 0
     comments = list(db.session.scalars(_moderatable(user).where(Comment.id.in_(wanted))))
     if action == Action.DELETE:
-        db.session.execute(
+        result = db.session.execute(
             delete(Comment)
             .where(Comment.id.in_([c.id for c in comments]))
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        return len(comments)
+        # what this request deleted: not those another one deleted after they were read
+        return int(cast("CursorResult[Any]", result).rowcount)
     changed = 0
     for comment in comments:
         if action == Action.APPROVE and comment.status is not CommentStatus.APPROVED:

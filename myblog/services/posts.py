@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from myblog.extensions import db
@@ -107,11 +108,14 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     return post
 
 
-def delete_post(post: Post) -> None:
-    """Delete a post for good."""
-    db.session.delete(post)
+def delete_post(post: Post) -> bool:
+    """Delete a post for good, with its tags' links and its comments (the foreign keys' ON
+    DELETE CASCADE); commits. False when it was already gone, deleted meanwhile by another
+    request: one DELETE by id, so a race finds nothing to delete instead of failing."""
+    result = db.session.execute(delete(Post).where(Post.id == post.id))
     db.session.commit()
     forget_archive()
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def promote_due_posts(now: datetime | None = None) -> list[Post]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from myblog.extensions import db
 from myblog.models import Category, Post, Tag, post_tags
@@ -111,11 +113,11 @@ def merge_categories(source: Category, target: Category) -> None:
     """Move every post of `source` to `target`, then delete `source`."""
     if source.id == target.id:
         raise TaxonomyError("Choose a different category to merge into.")
-    db.session.execute(
-        update(Post).where(Post.category_id == source.id).values(category_id=target.id)
-    )
-    db.session.delete(source)
-    db.session.commit()
+    with _target_kept(target):
+        db.session.execute(
+            update(Post).where(Post.category_id == source.id).values(category_id=target.id)
+        )
+        _delete_row(source)
 
 
 def merge_tags(source: Tag, target: Tag) -> None:
@@ -123,27 +125,56 @@ def merge_tags(source: Tag, target: Tag) -> None:
     if source.id == target.id:
         raise TaxonomyError("Choose a different tag to merge into.")
     already = select(post_tags.c.post_id).where(post_tags.c.tag_id == target.id)
-    db.session.execute(
-        insert(post_tags).from_select(
-            ["post_id", "tag_id"],
-            select(post_tags.c.post_id, db.literal(target.id)).where(
-                post_tags.c.tag_id == source.id, post_tags.c.post_id.not_in(already)
-            ),
+    with _target_kept(target):
+        db.session.execute(
+            insert(post_tags).from_select(
+                ["post_id", "tag_id"],
+                select(post_tags.c.post_id, db.literal(target.id)).where(
+                    post_tags.c.tag_id == source.id, post_tags.c.post_id.not_in(already)
+                ),
+            )
         )
-    )
-    db.session.execute(delete(post_tags).where(post_tags.c.tag_id == source.id))
-    db.session.delete(source)
-    db.session.commit()
+        db.session.execute(delete(post_tags).where(post_tags.c.tag_id == source.id))
+        _delete_row(source)
 
 
-def delete_term(term: Category | Tag) -> None:
-    """Delete a category (its posts become uncategorised) or a tag (removed from its posts)."""
+def delete_term(term: Category | Tag) -> bool:
+    """Delete a category (its posts become uncategorised) or a tag (removed from its posts);
+    commits. False when it was already gone, deleted meanwhile by another request."""
     if isinstance(term, Category):
         db.session.execute(update(Post).where(Post.category_id == term.id).values(category_id=None))
     else:
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == term.id))
-    db.session.delete(term)
+    deleted = _delete_row(term)
     db.session.commit()
+    return deleted
+
+
+def _delete_row(term: Category | Tag) -> bool:
+    # one DELETE by id: a row deleted meanwhile is a count of 0, not the ORM's stale-data error
+    model = type(term)
+    result = db.session.execute(delete(model).where(model.id == term.id))
+    return bool(cast("CursorResult[Any]", result).rowcount)
+
+
+@contextmanager
+def _target_kept(target: Category | Tag) -> Iterator[None]:
+    """Commit the merge, or refuse it (rolled back) when its target was deleted meanwhile or
+    the rows changed under it (the foreign key or the post_tags key refuses them)."""
+    # read now: after a rollback the instance is expired, and its row may be gone
+    model, target_id, name = type(target), target.id, target.name
+    still_there = select(model.id).where(model.id == target_id)
+    try:
+        yield
+        if db.session.scalar(still_there) is not None:
+            db.session.commit()
+            return
+    except IntegrityError:
+        pass
+    db.session.rollback()
+    if db.session.scalar(still_there) is None:
+        raise TaxonomyError(f"“{name}” was deleted meanwhile: choose another.")
+    raise TaxonomyError("The posts changed meanwhile: please try again.")
 
 
 def categories() -> list[Category]:

@@ -267,6 +267,16 @@ def test_editing_keeps_the_original_publication_time(owner_client, app, factory)
     assert load_post(app, post_id).published_at == original
 
 
+def test_an_edit_without_the_tags_field_keeps_the_tags(owner_client, app, factory):
+    (post_id,) = factory.posts(1, tags=["flask", "notes"])
+    data = editor_data(title="No tags field", status="published")
+    del data["tags"]  # a client other than the editor's page may leave it out
+    response = post_form(owner_client, f"/admin/posts/{post_id}/edit", data)
+    assert response.status_code == 302
+    with app.app_context():
+        assert sorted(tag.name for tag in db.session.get(Post, post_id).tags) == ["flask", "notes"]
+
+
 def test_editing_to_a_new_time_moves_the_post(owner_client, app, factory):
     (post_id,) = factory.posts(1)
     when = (utcnow() - timedelta(days=30)).strftime(FORM_TIME)

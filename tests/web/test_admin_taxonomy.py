@@ -211,11 +211,12 @@ def test_delete_needs_csrf_and_post(owner_client, app):
     assert term(app, Category, id=category_id) is not None
 
 
-def test_missing_terms_are_404(owner_client):
+def test_missing_terms_are_404_and_deleting_one_says_it_is_gone(owner_client):
     assert owner_client.get("/admin/tags/999").status_code == 404
-    assert prefixed_post(
-        owner_client, "/admin/categories/999/delete", "delete", {}
-    ).status_code == (404)
+    response = prefixed_post(owner_client, "/admin/categories/999/delete", "delete", {})
+    assert response.status_code == 302
+    page = owner_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "That category was already deleted." in page
 
 
 def test_only_categories_and_tags_are_kinds(owner_client):

@@ -32,15 +32,25 @@ def assert_json_error(response, code: int) -> str:
     return error["message"]
 
 
-def test_health_is_json(client):
+def test_health_is_json_naming_each_dependency(client):
     response = client.get("/api/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    # no REDIS_URL in the tests' config: Redis is not checked
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_health_runs_one_statement_and_no_site_lookup(client, count_queries):
+    client.get("/api/health")
+    with count_queries() as counter:
+        client.get("/api/health")
+    assert counter.statements == ["SELECT 1"]
 
 
 def test_health_answers_before_setup_while_the_rest_waits(make_app):
     client = make_app(setup=False).test_client()
-    assert client.get("/api/health").get_json() == {"status": "ok"}
+    health = client.get("/api/health").get_json()
+    assert health == {"status": "ok", "checks": {"database": "ok"}}
     assert "not set up" in assert_json_error(client.get("/api/posts"), 503)
 
 

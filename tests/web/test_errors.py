@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
 from support import OWNER_PASSWORD, csrf_from, login
+
+from myblog.extensions import db
 
 SECRET_DETAIL = "db password is hunter2"
 
@@ -148,6 +152,10 @@ def crashing_app(make_app):
     def api_boom():
         raise KeyError(SECRET_DETAIL)
 
+    @app.route("/bad-sql")
+    def bad_sql():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
     app.testing = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
     return app
@@ -169,6 +177,25 @@ def test_unexpected_exception_under_api_is_a_json_500(crashing_app):
     body = response.get_data(as_text=True)
     assert SECRET_DETAIL not in body and "Traceback" not in body and "KeyError" not in body
     assert error["message"] == "Something went wrong on our side. It has been logged."
+
+
+def test_a_database_error_that_is_a_bug_stays_a_logged_500(crashing_app, caplog):
+    # only an unreachable database is a 503 (tests/integration/test_database_outage.py)
+    response = crashing_app.test_client().get("/bad-sql")
+    assert_html_error(response, 500, "Something went wrong on our side.")
+    assert "Retry-After" not in response.headers
+    assert any("no_such_table" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+def test_a_stale_update_is_a_409_page(make_app):
+    app = make_app()
+
+    @app.route("/stale")
+    def stale():
+        raise StaleDataError("UPDATE statement on table 'posts' expected to update 1 row(s)")
+
+    response = app.test_client().get("/stale")
+    assert_html_error(response, 409, "Someone else changed or deleted this meanwhile")
 
 
 def test_app_keeps_working_after_a_500(crashing_app):
