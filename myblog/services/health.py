@@ -59,7 +59,7 @@ class Health:
 
     @property
     def status(self) -> str:
-        """"ok", "degraded" (serving without something it can do without) or "unavailable"."""
+        """ok, degraded (serving without what it can do without) or unavailable."""
         if not self.ok:
             return UNAVAILABLE
         return "degraded" if self.failed else OK
