@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from myblog.services.pinyin import romanize
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MAX_SLUG_LENGTH = 80
@@ -14,12 +16,7 @@ MAX_SLUG_LENGTH = 80
 def slugify(text: str, *, fallback: str = "post", max_length: int = MAX_SLUG_LENGTH) -> str:
     """Turn a title into a lowercase ASCII slug; Han characters become pinyin syllables."""
     if _CJK.search(text):
-        # imported on first use: its phrase tables (needed for polyphones such as 银行 yin-hang)
-        # cost ~50 MB, which a worker that only serves readers should not carry
-        from pypinyin import Style, lazy_pinyin
-
-        # lazy_pinyin keeps non-Han runs intact, so "Flask 入门" → ["Flask ", "ru", "men"]
-        text = " ".join(lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+        text = " ".join(romanize(text))
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _NON_WORD.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > max_length:
