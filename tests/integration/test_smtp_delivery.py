@@ -17,7 +17,8 @@ from sqlalchemy import select
 from myblog.delivery.smtp import send_email
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.services.outbox import enqueue, run_once
+from myblog.services.outbox import enqueue
+from myblog.services.outbox_delivery import run_once
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
