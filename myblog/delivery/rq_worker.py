@@ -1,9 +1,9 @@
 """`flask rq-worker`: an rq worker on the mail queue that outlives Redis outages.
 
-rq's own loop quits on most Redis errors (a job finishing while Redis is gone, a hung Redis, a
-start while it is down), and retries others every second or two, logging each try and running
-nothing meanwhile. Here the worker leaves rq's loop at the first lost heartbeat, logs the
-outage once, checks Redis again with a backoff of up to a minute, and goes back to the queue
+rq's own loop quits on some Redis errors (Redis lost while a job runs, or gone when the worker
+starts) and retries others every second or two while it waits for jobs, logging each try and
+running nothing meanwhile. Here the worker leaves rq's loop at the first lost heartbeat, logs the
+outage once, checks Redis again with a backoff of up to 30 s, and goes back to the queue
 when it answers. The ticker thread keeps mail moving in the meantime: when it cannot queue its
 periodic pass through Redis, it runs the pass itself, from the database.
 
@@ -12,10 +12,11 @@ rq and redis are imported on first use, like in myblog.delivery.rq_sender.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from rq.job import Job
 
 # how long a worker waits at most between two checks of an unreachable Redis
-MAX_REDIS_WAIT_SECONDS = 60
+MAX_REDIS_WAIT_SECONDS = 30
 # the worker's own Redis connection: rq sets its read timeout (above its blocking wait for jobs)
 WORKER_CONNECT_TIMEOUT = 5.0
 
@@ -42,8 +43,6 @@ class RedisLost(Exception):
 @functools.cache
 def worker_class() -> Callable[..., SimpleWorker]:
     """The worker class, made on first use (it subclasses rq's SimpleWorker)."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
     from rq import SimpleWorker
     from rq.exceptions import StopRequested
 
@@ -61,20 +60,43 @@ def worker_class() -> Callable[..., SimpleWorker]:
                 super().execute_job(job, queue)
 
         def handle_warm_shutdown_request(self) -> None:
-            # SIGTERM or Ctrl+C: noted before rq asks Redis anything, which may fail
-            self.stopping = True
+            self.stopping = True  # SIGTERM or Ctrl+C, noted before rq asks Redis anything
             super().handle_warm_shutdown_request()
+
+        def teardown(self) -> None:
+            # rq stops its pubsub thread only if Redis answers the goodbye; else it would stay,
+            # logging an error every 2 s until Redis is back
+            try:
+                super().teardown()
+            finally:
+                _stop_pubsub_thread(self)
 
         def heartbeat(self, *args: Any, **kwargs: Any) -> None:
             # called before every wait for a job: the way out of rq's loop
             if self.stopping:
                 raise StopRequested()
-            try:
+            with _redis_lost_raises():
                 super().heartbeat(*args, **kwargs)
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                raise RedisLost(str(exc)) from exc
 
     return MailWorker
+
+
+@contextlib.contextmanager
+def _redis_lost_raises() -> Iterator[None]:
+    # rq retries these itself inside its wait for jobs; RedisLost it does not catch there
+    from redis.exceptions import ConnectionError as Unreachable
+    from redis.exceptions import TimeoutError as Unanswered
+
+    try:
+        yield
+    except (Unreachable, Unanswered) as exc:
+        raise RedisLost(str(exc)) from exc
+
+
+def _stop_pubsub_thread(worker: SimpleWorker) -> None:
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None:
+        thread.stop()
 
 
 def make_worker(app: Flask, *, name: str | None = None) -> SimpleWorker:
@@ -175,14 +197,15 @@ def _work_round(app: Flask, mail_queue: MailQueue) -> tuple[bool, bool]:
     """rq's loop until it stops or quits: (ran jobs, was asked to stop)."""
     from redis import RedisError
 
-    worker = make_worker(app)
+    worker = None
     ran = False
     try:
+        worker = make_worker(app)  # rq asks Redis about itself here already
         mail_queue.wake()
         ran = bool(worker.work())
     except (RedisError, RedisLost):
         pass  # rq has logged what happened; the wait below says the rest
-    return ran, getattr(worker, "stopping", False)
+    return ran, bool(getattr(worker, "stopping", False))
 
 
 def _wait_for_redis(app: Flask, mail_queue: MailQueue, delay: float) -> bool:
@@ -198,7 +221,7 @@ def _wait_for_redis(app: Flask, mail_queue: MailQueue, delay: float) -> bool:
         while not stop.wait(delay):
             if _answers(mail_queue):
                 waited = time.monotonic() - started
-                app.logger.info("mail worker: Redis is back after %.0f s; on the queue", waited)
+                app.logger.warning("mail worker: Redis is back after %.0f s; on the queue", waited)
                 return True
             delay = min(delay * 2, MAX_REDIS_WAIT_SECONDS)
     return False
