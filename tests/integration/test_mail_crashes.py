@@ -97,7 +97,9 @@ def test_a_killed_mail_workers_mail_goes_out_seconds_after_a_new_one_starts(
         if second is not None:
             second.stop()
     assert sink.duplicates() <= 1  # only the message in flight when the first was killed
-    assert took < 4 + 1 + 5  # the lease, one interval, and the new process's start
+    # the 4 s lease, one interval, and the new process's start (slow on a busy machine); the
+    # old 5-minute lease kept this mail back for minutes
+    assert took < 15
     assert statuses(app) == {OutboxStatus.SENT: MESSAGES}
     with capsys.disabled():
         print(
@@ -108,7 +110,7 @@ def test_a_killed_mail_workers_mail_goes_out_seconds_after_a_new_one_starts(
 
 @pytest.mark.postgres
 def test_sigterm_stops_a_mail_worker_after_the_message_in_flight_and_gives_the_rest_back(
-    pg_blog, smtp, tmp_path
+    pg_blog, smtp, tmp_path, capsys
 ):
     app, url = pg_blog
     expected = queue_mail(app)
@@ -132,7 +134,9 @@ def test_sigterm_stops_a_mail_worker_after_the_message_in_flight_and_gives_the_r
         if second is not None:
             second.stop()
     assert sink.duplicates() == 0
-    assert took < 10  # no lease to wait out
+    assert took < 15  # the rest was given back: no 20 s lease to wait out
+    with capsys.disabled():
+        print(f"\n[stopped worker] all mail out {took:.1f} s after the new worker started")
 
 
 def test_gunicorn_shutting_down_stops_the_embedded_sender_after_the_message_in_flight(
@@ -266,7 +270,7 @@ def test_the_database_lost_mid_batch_loses_and_repeats_nothing_and_recovers_at_o
         sender.join(30)
         proxy.close()
     assert sink.duplicates() == 0  # the 10th was sent, and recorded once the database answered
-    assert took < 5  # not the 20 s lease: the batch was given back as soon as it could be
+    assert took < 10  # not the 20 s lease: the batch was given back as soon as it could be
     assert statuses(direct) == {OutboxStatus.SENT: MESSAGES}
     with capsys.disabled():
         print(
