@@ -27,6 +27,8 @@ SETTINGS_FROM_ENV = [
     "MAIL_PORT",
     "MAIL_USE_TLS",
     "MAIL_USE_SSL",
+    "MYBLOG_MAIL_GIVE_UP_DAYS",
+    "MYBLOG_MAIL_SEND_TIMEOUT",
 ]
 GOOD_KEY = "0123456789abcdef" * 4
 
@@ -215,3 +217,15 @@ def test_only_the_testing_config_hashes_passwords_cheaply(tmp_path, monkeypatch)
     assert DevelopmentConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
     assert ProductionConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"] == "scrypt"
     assert TestingConfig.load(tmp_path)["MYBLOG_PASSWORD_HASH"].startswith("pbkdf2:")
+
+
+def test_mail_give_up_age_and_send_timeout(tmp_path, monkeypatch):
+    settings = DevelopmentConfig.load(tmp_path)
+    assert (settings["MYBLOG_MAIL_GIVE_UP_DAYS"], settings["MYBLOG_MAIL_SEND_TIMEOUT"]) == (5, 10)
+    monkeypatch.setenv("MYBLOG_MAIL_GIVE_UP_DAYS", "14")
+    monkeypatch.setenv("MYBLOG_MAIL_SEND_TIMEOUT", "30")
+    settings = DevelopmentConfig.load(tmp_path)
+    assert (settings["MYBLOG_MAIL_GIVE_UP_DAYS"], settings["MYBLOG_MAIL_SEND_TIMEOUT"]) == (14, 30)
+    monkeypatch.setenv("MYBLOG_MAIL_SEND_TIMEOUT", "0")
+    with pytest.raises(RuntimeError, match="MYBLOG_MAIL_SEND_TIMEOUT=0 must be"):
+        DevelopmentConfig.load(tmp_path)
