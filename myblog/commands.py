@@ -3,6 +3,7 @@ rq-worker; shell."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import func, select
 from myblog import models
 from myblog.database import upgrade_database
 from myblog.delivery import passes, rq_sender, thread_sender
+from myblog.delivery.rq_worker import run_worker
+from myblog.delivery.stopping import stop_on_signals
 from myblog.extensions import db
 from myblog.models import Post, Role
 from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
@@ -104,7 +107,8 @@ def publish_due() -> None:
 )
 @with_appcontext
 def mail_worker(once: bool, interval: float | None) -> None:
-    """Deliver queued mail in the foreground until stopped (or once with --once)."""
+    """Deliver queued mail in the foreground until stopped (or once with --once); SIGTERM and
+    Ctrl+C stop it after the message in flight."""
     if once:
         report = passes.periodic_pass()
         click.echo(
@@ -116,10 +120,10 @@ def mail_worker(once: bool, interval: float | None) -> None:
     thread_sender.stop_background_sender(app)  # this process is the sender now
     seconds = interval if interval is not None else app.config["MYBLOG_MAIL_INTERVAL"]
     click.echo(f"Delivering mail every {seconds} s; Ctrl+C to stop.")
-    try:
-        thread_sender.run_sender_loop(app, interval=seconds, stop=threading.Event())
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
+    # SIGTERM or Ctrl+C: the message in flight goes out, the rest of the batch is given back
+    with contextlib.suppress(KeyboardInterrupt), stop_on_signals(threading.Event()) as stop:
+        thread_sender.run_sender_loop(app, interval=seconds, stop=stop)
+    click.echo("Stopped.")
 
 
 @click.command("rq-worker")
@@ -130,7 +134,8 @@ def rq_worker(burst: bool) -> None:
 
     Run one or more beside the web nodes. A commit that queues mail wakes a worker at once,
     and every MYBLOG_MAIL_INTERVAL seconds one of the workers runs a pass for retries and
-    scheduled posts. Ctrl+C stops after the current job.
+    scheduled posts. While Redis is down the worker waits for it, delivering from the database
+    meanwhile. SIGTERM or Ctrl+C stops after the current job.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
@@ -140,7 +145,7 @@ def rq_worker(burst: bool) -> None:
     mail_queue = rq_sender.get_mail_queue(app)
     click.echo(f"Delivering mail from the RQ queue {mail_queue.name!r}; Ctrl+C to stop.")
     try:
-        rq_sender.run_worker(app, burst=burst)
+        run_worker(app, burst=burst)
     except RedisError as exc:
         raise click.ClickException(f"Redis is unreachable: {exc}") from exc
 

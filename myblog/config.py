@@ -28,6 +28,13 @@ def _float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise RuntimeError(f"{name}={value} must be a whole number of at least 1")
+    return value
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """Generate a secret key once and keep it in instance/, so sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -100,6 +107,10 @@ def _mail_settings(config_name: str, redis_url: str | None) -> dict[str, Any]:
         "MYBLOG_MAIL_SENDER": _mail_sender(config_name, redis_url),
         "MYBLOG_MAIL_QUEUE": os.environ.get("MYBLOG_MAIL_QUEUE") or "mail",
         "MYBLOG_MAIL_INTERVAL": _int("MYBLOG_MAIL_INTERVAL", 5),
+        # a message still undelivered this many days after it was queued is given up on
+        "MYBLOG_MAIL_GIVE_UP_DAYS": _positive("MYBLOG_MAIL_GIVE_UP_DAYS", 5),
+        # the longest one message's SMTP conversation may take; a claim's lease is twice this
+        "MYBLOG_MAIL_SEND_TIMEOUT": _positive("MYBLOG_MAIL_SEND_TIMEOUT", 10),
     }
 
 

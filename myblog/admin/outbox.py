@@ -1,4 +1,4 @@
-"""Admin view of the mail outbox: every message's state, and a retry for failed ones."""
+"""Admin view of the mail outbox: every message's state, and retrying failed ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from myblog.admin.access import require_admin
 from myblog.admin.blueprint import bp
 from myblog.admin.forms import ActionForm
 from myblog.models import OutboxStatus
-from myblog.services import outbox
+from myblog.services import outbox_admin
 from myblog.web import filter_arg, page_arg
 
 
@@ -18,12 +18,12 @@ def list_outbox() -> ResponseReturnValue:
     """The mail outbox, newest first, with counts by delivery state and a filter by state."""
     require_admin()
     status = filter_arg("status", OutboxStatus)
-    messages = outbox.list_messages(page=page_arg(), per_page=50, status=status)
+    messages = outbox_admin.list_messages(page=page_arg(), per_page=50, status=status)
     return render_template(
         "admin/list_outbox.html",
         messages=messages,
         status=status,
-        counts=outbox.status_counts(),
+        counts=outbox_admin.status_counts(),
         retry_form=ActionForm(),
     )
 
@@ -34,8 +34,19 @@ def retry_email(email_id: int) -> ResponseReturnValue:
     require_admin()
     if not ActionForm().validate_on_submit():
         abort(400)
-    if outbox.retry(email_id):
+    if outbox_admin.retry(email_id):
         flash("The message is queued again.", "success")
     else:
         flash("Only failed messages can be retried.", "warning")
     return redirect(url_for("admin.list_outbox", status="failed"))
+
+
+@bp.route("/outbox/retry-failed", methods=["POST"])
+def retry_failed() -> ResponseReturnValue:
+    """Queue every failed message for delivery again."""
+    require_admin()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    count = outbox_admin.retry_all()
+    flash(f"{count} failed messages are queued again." if count else "No failed messages.", "info")
+    return redirect(url_for("admin.list_outbox", status="all"))

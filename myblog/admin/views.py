@@ -11,15 +11,16 @@ from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.models import CommentPolicy, Post, PostStatus
 from myblog.services import comments as comment_service
+from myblog.services import outbox_admin, taxonomy
 from myblog.services import posts as post_service
-from myblog.services import taxonomy
 from myblog.services.site import settings_row, update_site
 from myblog.web import filter_arg, page_arg
 
 
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
-    """The writer's start page: posts and comments by status, and the latest posts."""
+    """The writer's start page: posts and comments by status, and the latest posts; for admins,
+    a warning when mail has not been going out for a while."""
     counts = post_service.status_counts(current_user)
     recent = post_service.manageable_posts(user=current_user, page=1, per_page=5)
     return render_template(
@@ -27,6 +28,7 @@ def dashboard() -> ResponseReturnValue:
         counts=counts,
         recent=recent.items,
         comment_counts=comment_service.status_counts(current_user),
+        mail_trouble=outbox_admin.relay_trouble() if current_user.is_admin else None,
     )
 
 

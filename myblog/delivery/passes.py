@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
 
 from myblog.delivery import smtp
 from myblog.extensions import db
-from myblog.services import outbox
+from myblog.services import outbox_delivery
 from myblog.services.announcements import announce_due_posts
-from myblog.services.outbox import DeliveryReport, SendFunction
+from myblog.services.outbox_delivery import BATCH_SIZE, DeliveryReport, SendFunction
 
 
 def periodic_pass(
-    send: SendFunction = smtp.send_email, *, now: datetime | None = None
+    send: SendFunction | None = None,
+    *,
+    now: datetime | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Queue what time has made due, then deliver the outbox's due mail."""
+    """Queue what time has made due, then deliver the outbox's due mail (with SMTP unless told
+    otherwise); the batch's unsent rows are released as soon as `keep_going` turns false (the
+    process is stopping)."""
     _announce_due_posts(now)
-    return outbox.run_once(send, now=now)
+    return outbox_delivery.run_once(send or smtp.send_email, now=now, keep_going=keep_going)
+
+
+def full_batch(report: DeliveryReport) -> bool:
+    """The pass claimed a whole batch: more may be due, so the next pass should follow at once."""
+    return report.claimed >= BATCH_SIZE
 
 
 def _announce_due_posts(now: datetime | None) -> None:

@@ -4,9 +4,9 @@ The outbox table stays the one source of truth: rows are claimed with a lease, r
 backoff and marked sent or failed exactly as with the other senders. Redis only carries
 wake-ups. A commit that adds outbox rows queues one `deliver_mail` job (at most one waits at a
 time, however many commits come in); `flask rq-worker` runs those jobs in its own process,
-inside its app; and every MYBLOG_MAIL_INTERVAL seconds one worker of the cluster queues a pass
-for retries and scheduled posts. While Redis is down, the rows wait in the database and the
-next pass delivers them.
+inside its app (myblog.delivery.rq_worker); and every MYBLOG_MAIL_INTERVAL seconds one worker of
+the cluster queues a pass for retries and scheduled posts. While Redis is down, the rows wait
+in the database and the workers deliver them with passes of their own.
 
 rq and redis are imported on first use (inside the functions that need them), so `flask`
 commands and apps with another sender do not load them.
@@ -15,11 +15,7 @@ commands and apps with another sender do not load them.
 from __future__ import annotations
 
 import contextlib
-import functools
-import threading
-from collections.abc import Callable
-from logging import Logger
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -28,12 +24,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from myblog.delivery import passes
 from myblog.extensions import db
 from myblog.models import OutboxEmail
-from myblog.services.outbox import BATCH_SIZE
 
 if TYPE_CHECKING:
     from redis import Redis
-    from rq import Queue, SimpleWorker
-    from rq.job import Job
+    from rq import Queue
 
 EXTENSION_KEY = "myblog.mail_queue"
 # set on a session whose transaction has added outbox rows; read when it commits
@@ -41,9 +35,9 @@ INSERTED_FLAG = "myblog.outbox_inserted"
 # how long a queued wake-up keeps others from being queued; it also bounds a flag left behind
 # when Redis failed between setting it and queueing the job
 WAKEUP_SECONDS = 60
-# below the outbox's 5-minute lease, so a pass stopped for taking too long cannot have a row
-# it is still sending claimed by another pass
-JOB_TIMEOUT_SECONDS = 240
+# only for a pass that hangs: a pass renews its lease message by message and each send is
+# bounded by MYBLOG_MAIL_SEND_TIMEOUT, so a batch of slow sends is no reason to stop it
+JOB_TIMEOUT_SECONDS = 900
 FAILURE_TTL_SECONDS = 24 * 3600
 # waking the worker happens inside a visitor's request: an unreachable or hung Redis must not
 # hold it (MYBLOG_REDIS_TIMEOUT, for connecting and for each reply; this is its default)
@@ -200,7 +194,7 @@ def init_app(app: Flask) -> None:
     install_session_hooks()
 
 
-# --- the job and the worker -------------------------------------------------------------------
+# --- the job: one delivery pass in the worker's app -----------------------------------------------
 
 
 def deliver_mail() -> dict[str, int]:
@@ -213,7 +207,7 @@ def deliver_mail() -> dict[str, int]:
     mail_queue = get_mail_queue(app)
     mail_queue.clear_wakeup()
     report = passes.periodic_pass()
-    if report.claimed >= BATCH_SIZE:
+    if passes.full_batch(report):
         # a full batch: more may be due, so another pass follows on whichever worker is free
         notify_worker(app)
     if report.claimed:
@@ -229,74 +223,3 @@ def deliver_mail() -> dict[str, int]:
         "retrying": len(report.retrying),
         "failed": len(report.failed),
     }
-
-
-@functools.cache
-def worker_class() -> Callable[..., SimpleWorker]:
-    """The worker class, made on first use (it subclasses rq's SimpleWorker)."""
-    from rq import SimpleWorker
-
-    class MailWorker(SimpleWorker):
-        """Runs each job in this process inside a fresh app context of the one app it was given:
-        every job shares the app's engine and connection pool, and nothing forks."""
-
-        def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.app = app
-
-        def execute_job(self, job: Job, queue: Queue) -> None:
-            with self.app.app_context():
-                super().execute_job(job, queue)
-
-    return MailWorker
-
-
-def make_worker(app: Flask, *, name: str | None = None) -> SimpleWorker:
-    """A worker on the app's mail queue, with a Redis connection of its own (rq sets its
-    timeouts to suit a blocking wait for jobs)."""
-    from redis import Redis
-
-    connection = Redis.from_url(app.config["REDIS_URL"])
-    return worker_class()([get_mail_queue(app).name], connection=connection, name=name, app=app)
-
-
-class Ticker:
-    """A daemon thread calling `MailQueue.tick()` every interval."""
-
-    def __init__(self, mail_queue: MailQueue, logger: Logger) -> None:
-        self.mail_queue = mail_queue
-        self.logger = logger
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="myblog-mail-tick", daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop_event.wait(self.mail_queue.interval):
-            try:
-                self.mail_queue.tick()
-            except Exception as exc:
-                self.logger.warning("mail worker: periodic wake-up failed (%s)", exc)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self, timeout: float | None = 5) -> None:
-        self.stop_event.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout)
-
-
-def run_worker(app: Flask, *, burst: bool = False) -> bool:
-    """Work the app's mail queue until stopped (or until it is empty, with `burst`).
-
-    It first queues one pass, for mail that fell due while no worker ran. True when it ran jobs.
-    """
-    worker = make_worker(app)
-    get_mail_queue(app).wake()
-    ticker = None if burst else Ticker(get_mail_queue(app), app.logger)
-    if ticker is not None:
-        ticker.start()
-    try:
-        return bool(worker.work(burst=burst))
-    finally:
-        if ticker is not None:
-            ticker.stop()

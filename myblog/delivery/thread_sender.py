@@ -1,7 +1,13 @@
-"""The embedded sender: a daemon thread in the web process that drains the outbox."""
+"""The embedded sender: a daemon thread in the web process that drains the outbox.
+
+When the process exits (gunicorn's worker on SIGTERM ends with sys.exit, so atexit handlers
+run while daemon threads still live), the thread is told to stop: it finishes the message in
+flight, gives the rest of its batch back, and ends.
+"""
 
 from __future__ import annotations
 
+import atexit
 import threading
 import weakref
 
@@ -11,39 +17,51 @@ from myblog.delivery import passes
 from myblog.extensions import db
 
 EXTENSION_KEY = "myblog.mail_sender"
+# how long stopping waits for the message in flight: above MYBLOG_MAIL_SEND_TIMEOUT's default,
+# below gunicorn's graceful timeout (30 s)
+STOP_TIMEOUT = 15
 _lock = threading.Lock()
 
 
 def run_sender_loop(app: Flask, *, interval: float, stop: threading.Event) -> None:
-    """Deliver due mail every `interval` seconds until `stop` is set; errors are only logged."""
+    """Deliver due mail every `interval` seconds until `stop` is set; errors are only logged.
+    After a full batch the next pass follows at once."""
     _run_loop(weakref.ref(app), interval=interval, stop=stop)
 
 
 def _run_loop(app_ref: weakref.ref[Flask], *, interval: float, stop: threading.Event) -> None:
-    while not stop.is_set() and _deliver_pass(app_ref):
-        stop.wait(interval)
+    while not stop.is_set():
+        wait = _deliver_pass(app_ref, interval, stop)
+        if wait is None:
+            return
+        if wait:
+            stop.wait(wait)
 
 
-def _deliver_pass(app_ref: weakref.ref[Flask]) -> bool:
-    """One pass over the outbox; False once the app is gone (the thread must not keep it alive)."""
+def _deliver_pass(
+    app_ref: weakref.ref[Flask], interval: float, stop: threading.Event
+) -> float | None:
+    """One pass over the outbox; how long to wait before the next (0 after a full batch), or
+    None once the app is gone (the thread must not keep it alive)."""
     app = app_ref()
     if app is None:
-        return False
+        return None
     with app.app_context():
         try:
-            report = passes.periodic_pass()
+            report = passes.periodic_pass(keep_going=lambda: not stop.is_set())
         except Exception:
             db.session.rollback()
             app.logger.exception("mail sender: delivery pass failed")
-        else:
-            if report.claimed:
-                app.logger.info(
-                    "mail sender: %d sent, %d to retry, %d failed",
-                    len(report.sent),
-                    len(report.retrying),
-                    len(report.failed),
-                )
-    return True
+            return interval
+        if report.claimed:
+            app.logger.info(
+                "mail sender: %d sent, %d to retry, %d failed, %d given back",
+                len(report.sent),
+                len(report.retrying),
+                len(report.failed),
+                len(report.released),
+            )
+    return 0 if passes.full_batch(report) else interval
 
 
 class BackgroundSender:
@@ -64,9 +82,10 @@ class BackgroundSender:
     def running(self) -> bool:
         return self.thread.is_alive() and not self.stop_event.is_set()
 
-    def stop(self, timeout: float | None = 10) -> None:
+    def stop(self, timeout: float | None = STOP_TIMEOUT) -> None:
+        """Stop after the message in flight; the rest of the batch is given back."""
         self.stop_event.set()
-        if self.thread.is_alive():
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join(timeout)
 
 
@@ -78,6 +97,7 @@ def start_background_sender(app: Flask, interval: float = 5) -> BackgroundSender
             sender = BackgroundSender(app, interval)
             app.extensions[EXTENSION_KEY] = sender
             sender.thread.start()
+            atexit.register(sender.stop)
         return sender
 
 
@@ -86,6 +106,7 @@ def stop_background_sender(app: Flask) -> None:
     with _lock:
         sender: BackgroundSender | None = app.extensions.pop(EXTENSION_KEY, None)
     if sender is not None:
+        atexit.unregister(sender.stop)
         sender.stop()
 
 

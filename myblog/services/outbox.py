@@ -1,45 +1,26 @@
-"""Mail for services: render a templated message, add it to the outbox in the caller's
-transaction; then claim, deliver with retries, and list it for the owner.
+"""Mail for services: render a templated message and add it to the outbox in the caller's
+transaction.
 
-Delivery itself (SMTP, the sender thread, RQ) is process-level, in myblog.delivery, which
-hands `run_once` its send function: nothing here imports it.
+Delivering the outbox is myblog.services.outbox_delivery; the owner's view of it is
+myblog.services.outbox_admin; sending itself (SMTP, the sender thread, RQ) is process-level, in
+myblog.delivery.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
 from myblog.services.site import site_language
-
-MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 6 * 3600
-LEASE_SECONDS = 300
-BATCH_SIZE = 50
-
-SendFunction = Callable[[OutboxEmail], None]
-
-
-@dataclass
-class DeliveryReport:
-    """What one delivery pass did, by outbox row id."""
-
-    claimed: int = 0
-    sent: list[int] = field(default_factory=list)
-    retrying: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-
 
 # --- composing: templated mail in the blog's language ----------------------------------------
 
@@ -94,13 +75,7 @@ def queue_mail(
     )
 
 
-# --- the outbox table: enqueue, claim, deliver, retry -----------------------------------------
-
-
-def backoff(attempts: int) -> timedelta:
-    """Delay before the next try after `attempts` failures: 30 s doubling, capped at 6 h."""
-    seconds = BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, BACKOFF_CAP_SECONDS))
+# --- the outbox table: enqueue ----------------------------------------------------------------
 
 
 def _msgid_domain() -> str:
@@ -170,116 +145,3 @@ def enqueue_many(emails: Iterable[NewEmail], *, now: datetime | None = None) -> 
     if rows:
         db.session.execute(insert(OutboxEmail), rows)
     return len(rows)
-
-
-def claim_due(
-    *, now: datetime, limit: int = BATCH_SIZE, lease_seconds: int = LEASE_SECONDS
-) -> list[int]:
-    """Claim due pending rows and 'sending' rows whose lease expired; commit; return their ids."""
-    # A 'sending' row's next_attempt_at is the end of its lease: past it, its sender has died.
-    candidates = db.session.execute(
-        select(OutboxEmail.id, OutboxEmail.status, OutboxEmail.next_attempt_at)
-        .where(
-            OutboxEmail.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-            OutboxEmail.next_attempt_at <= now,
-        )
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(limit)
-    ).all()
-    lease_end = now + timedelta(seconds=lease_seconds)
-    claimed: list[int] = []
-    for email_id, seen_status, seen_at in candidates:
-        # compare-and-set: only one claimer can move the row from what it saw
-        result = db.session.execute(
-            update(OutboxEmail)
-            .where(
-                OutboxEmail.id == email_id,
-                OutboxEmail.status == seen_status,
-                OutboxEmail.next_attempt_at == seen_at,
-            )
-            .values(status=OutboxStatus.SENDING, next_attempt_at=lease_end)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(email_id)
-    db.session.commit()
-    return claimed
-
-
-def deliver(ids: list[int], send: SendFunction, *, now: datetime) -> DeliveryReport:
-    """Send each claimed row, committing its outcome one message at a time."""
-    report = DeliveryReport(claimed=len(ids))
-    for email_id in ids:
-        email = db.session.get(OutboxEmail, email_id, populate_existing=True)
-        if email is None or email.status != OutboxStatus.SENDING:
-            continue
-        try:
-            send(email)
-        except Exception as exc:  # any failure of the transport is retried later
-            gave_up = _record_failure(email, exc, now=now)
-            (report.failed if gave_up else report.retrying).append(email_id)
-        else:
-            email.status = OutboxStatus.SENT
-            email.sent_at = now
-            report.sent.append(email_id)
-        db.session.commit()
-    return report
-
-
-def _record_failure(email: OutboxEmail, exc: Exception, *, now: datetime) -> bool:
-    """Count a failed try and schedule the next; True when the email is given up on."""
-    email.attempts += 1
-    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if email.attempts >= MAX_ATTEMPTS:
-        email.status = OutboxStatus.FAILED
-        return True
-    email.status = OutboxStatus.PENDING
-    email.next_attempt_at = now + backoff(email.attempts)
-    return False
-
-
-def retry(email_id: int, *, now: datetime | None = None) -> bool:
-    """Put a failed email back in the queue, due now, with a fresh attempt budget; commit."""
-    result = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == email_id, OutboxEmail.status == OutboxStatus.FAILED)
-        .values(status=OutboxStatus.PENDING, next_attempt_at=now or utcnow(), attempts=0)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def run_once(
-    send: SendFunction,
-    *,
-    now: datetime | None = None,
-    limit: int = BATCH_SIZE,
-    lease_seconds: int = LEASE_SECONDS,
-) -> DeliveryReport:
-    """Claim what is due and deliver it with `send`."""
-    now = now or utcnow()
-    ids = claim_due(now=now, limit=limit, lease_seconds=lease_seconds)
-    return deliver(ids, send, now=now)
-
-
-# --- the owner's view -------------------------------------------------------------------------
-
-
-def list_messages(*, page: int, per_page: int, status: OutboxStatus | None = None) -> Pagination:
-    """One page of outbox messages for the admin, newest first, optionally by status."""
-    query = select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
-    if status is not None:
-        query = query.where(OutboxEmail.status == status)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
-
-
-def status_counts() -> dict[OutboxStatus, int]:
-    """How many outbox messages are in each status."""
-    counts = dict.fromkeys(OutboxStatus, 0)
-    rows = db.session.execute(
-        select(OutboxEmail.status, func.count(OutboxEmail.id)).group_by(OutboxEmail.status)
-    )
-    for status, count in rows:
-        counts[OutboxStatus(status)] = count
-    return counts

@@ -82,7 +82,7 @@ def blog_server(tmp_path: Path, mail_server, monkeypatch) -> Iterator[tuple[str,
 
 def deliver(app) -> None:
     from myblog.delivery.smtp import send_email
-    from myblog.services.outbox import run_once
+    from myblog.services.outbox_delivery import run_once
 
     with app.app_context():
         run_once(send_email)

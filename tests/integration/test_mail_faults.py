@@ -16,7 +16,7 @@ from myblog.extensions import db
 from myblog.models import Comment, OutboxEmail, OutboxStatus, Subscriber
 from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
-from myblog.services.outbox import run_once
+from myblog.services.outbox_delivery import run_once
 
 SUBSCRIBERS = 200
 COMMENTS = 50

@@ -21,7 +21,8 @@ from support import REDIS_URL
 from test_smtp_delivery import Collector, SMTPServer, free_port
 
 from myblog.delivery import passes
-from myblog.delivery.rq_sender import Ticker, deliver_mail, get_mail_queue, make_worker
+from myblog.delivery.rq_sender import deliver_mail, get_mail_queue
+from myblog.delivery.rq_worker import Ticker, make_worker
 from myblog.delivery.thread_sender import EXTENSION_KEY as THREAD_SENDER_KEY
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
@@ -245,7 +246,7 @@ def test_one_tick_per_interval_however_many_workers_ask(rq_app, smtp, queue_name
 def test_the_ticker_thread_queues_passes_until_stopped(rq_app, queue_name):
     mail_queue = get_mail_queue(rq_app)
     mail_queue.interval = 0.05
-    ticker = Ticker(mail_queue, rq_app.logger)
+    ticker = Ticker(rq_app, mail_queue)
     ticker.start()
     try:
         deadline = time.monotonic() + 5

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import smtplib
 import socket
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,7 +20,8 @@ from sqlalchemy import select
 from myblog.delivery.smtp import send_email
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
-from myblog.services.outbox import enqueue, run_once
+from myblog.services.outbox import enqueue
+from myblog.services.outbox_delivery import run_once
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -210,3 +214,61 @@ def test_concurrent_senders_on_postgresql_deliver_each_message_once(make_pg_app,
     assert collector.message_ids() == Counter(message_ids)
     with app.app_context():
         assert statuses() == Counter({OutboxStatus.SENT: 40})
+
+
+class Slow(Collector):
+    """Answers every command of the conversation, each a little late."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        await asyncio.sleep(self.seconds)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await asyncio.sleep(self.seconds)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await asyncio.sleep(self.seconds)
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_conversation_longer_than_the_send_timeout_fails_and_is_retried(make_app, smtp):
+    """No single reply is late enough for a per-read timeout, yet the conversation as a whole
+    takes too long: the send gives up, so it never outlives its claim's lease."""
+    app = make_app(
+        setup=False,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.port,
+        MAIL_SUPPRESS_SEND=False,
+        MYBLOG_MAIL_SEND_TIMEOUT=1,
+    )
+    smtp.start(Slow(0.4))
+    with app.app_context():
+        enqueue_many(1)
+        started = time.monotonic()
+        report = run_once(send_email, now=T0)
+        took = time.monotonic() - started
+        assert len(report.retrying) == 1
+        error = db.session.scalars(select(OutboxEmail.last_error)).one()
+    assert took < 1.5
+    # a read given only what was left of the deadline, or the deadline itself before a command
+    assert error is not None and ("timed out" in error or "MYBLOG_MAIL_SEND_TIMEOUT" in error)
+
+
+def test_a_failed_quit_after_the_message_was_accepted_counts_as_sent(mail_app, smtp, monkeypatch):
+    collector = smtp.start(Collector())
+
+    def broken_quit(self):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(smtplib.SMTP, "quit", broken_quit)
+    with mail_app.app_context():
+        message_ids = enqueue_many(1)
+        assert len(run_once(send_email, now=T0).sent) == 1
+    assert collector.message_ids() == Counter(message_ids)

@@ -32,6 +32,8 @@ SETTINGS_FROM_ENV = [
     "MYBLOG_SECRET_KEY_FALLBACKS",
     "MYBLOG_REMEMBER_DAYS",
     "MYBLOG_CSRF_SECONDS",
+    "MYBLOG_MAIL_GIVE_UP_DAYS",
+    "MYBLOG_MAIL_SEND_TIMEOUT",
 ]
 GOOD_KEY = "0123456789abcdef" * 4
 
@@ -326,3 +328,15 @@ def test_production_refuses_a_weak_fallback_key(tmp_path, monkeypatch, fallbacks
     monkeypatch.setenv("MYBLOG_SECRET_KEY_FALLBACKS", fallbacks)
     with pytest.raises(RuntimeError, match="MYBLOG_SECRET_KEY_FALLBACKS"):
         ProductionConfig.load(tmp_path)
+
+
+def test_mail_give_up_age_and_send_timeout(tmp_path, monkeypatch):
+    settings = DevelopmentConfig.load(tmp_path)
+    assert (settings["MYBLOG_MAIL_GIVE_UP_DAYS"], settings["MYBLOG_MAIL_SEND_TIMEOUT"]) == (5, 10)
+    monkeypatch.setenv("MYBLOG_MAIL_GIVE_UP_DAYS", "14")
+    monkeypatch.setenv("MYBLOG_MAIL_SEND_TIMEOUT", "30")
+    settings = DevelopmentConfig.load(tmp_path)
+    assert (settings["MYBLOG_MAIL_GIVE_UP_DAYS"], settings["MYBLOG_MAIL_SEND_TIMEOUT"]) == (14, 30)
+    monkeypatch.setenv("MYBLOG_MAIL_SEND_TIMEOUT", "0")
+    with pytest.raises(RuntimeError, match="MYBLOG_MAIL_SEND_TIMEOUT=0 must be"):
+        DevelopmentConfig.load(tmp_path)

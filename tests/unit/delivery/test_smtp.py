@@ -6,7 +6,7 @@ from outbox_support import T0, queued, row
 
 from myblog.delivery.smtp import send_email
 from myblog.models import OutboxStatus
-from myblog.services.outbox import run_once
+from myblog.services.outbox_delivery import run_once
 
 
 def test_without_mail_server_mail_is_logged_and_counts_as_sent(app, caplog):

@@ -13,7 +13,7 @@ from outbox_support import queued, row
 from sqlalchemy.pool import NullPool
 
 from myblog import create_app
-from myblog.delivery import thread_sender
+from myblog.delivery import smtp, thread_sender
 from myblog.delivery.thread_sender import (
     EXTENSION_KEY,
     start_background_sender,
@@ -21,7 +21,8 @@ from myblog.delivery.thread_sender import (
 )
 from myblog.extensions import db
 from myblog.models import OutboxStatus
-from myblog.services import outbox
+from myblog.services import outbox_admin, outbox_delivery
+from myblog.services.outbox_delivery import BATCH_SIZE
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
@@ -127,7 +128,7 @@ def test_the_sender_loop_survives_a_failing_pass(app, monkeypatch, caplog):
             stop.set()
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr(outbox, "run_once", broken_run_once)
+    monkeypatch.setattr(outbox_delivery, "run_once", broken_run_once)
     with caplog.at_level("ERROR", logger=app.logger.name):
         thread_sender.run_sender_loop(app, interval=0, stop=stop)
     assert len(passes) == 2
@@ -146,3 +147,74 @@ def test_sender_settings_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MYBLOG_MAIL_INTERVAL", "30")
     development = DevelopmentConfig.load(tmp_path)
     assert (development["MYBLOG_MAIL_SENDER"], development["MYBLOG_MAIL_INTERVAL"]) == ("off", 30)
+
+
+def statuses(app) -> dict[OutboxStatus, int]:
+    with app.app_context():
+        return outbox_admin.status_counts()
+
+
+def test_after_a_full_batch_the_next_pass_follows_at_once(app, monkeypatch):
+    sent: list[str] = []
+    monkeypatch.setattr(smtp, "send_email", lambda email: sent.append(email.message_id))
+    with app.app_context():
+        queued(BATCH_SIZE * 2 + 10, now=datetime.now(UTC) - timedelta(seconds=1))
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=thread_sender.run_sender_loop, args=(app,), kwargs={"interval": 60, "stop": stop}
+    )
+    loop.start()
+    try:
+        # three passes; with a pause of a full interval after each full batch this took 2 min
+        assert wait_until(lambda: len(sent) == BATCH_SIZE * 2 + 10, seconds=10)
+    finally:
+        stop.set()
+        loop.join(10)
+    assert statuses(app)[OutboxStatus.SENT] == BATCH_SIZE * 2 + 10
+
+
+def test_stopping_the_sender_mid_batch_gives_the_rest_back_at_once(thread_app, monkeypatch):
+    sent: list[str] = []
+    third_is_sending = threading.Event()
+    may_finish = threading.Event()
+
+    def slow_send(email) -> None:
+        if len(sent) == 2:
+            third_is_sending.set()
+            may_finish.wait(10)
+        sent.append(email.message_id)
+
+    monkeypatch.setattr(smtp, "send_email", slow_send)
+    with thread_app.app_context():
+        queued(20, now=datetime.now(UTC) - timedelta(seconds=1))
+    sender = start_background_sender(thread_app, interval=0.02)
+    assert third_is_sending.wait(10)
+    stopping = threading.Thread(target=stop_background_sender, args=(thread_app,))
+    stopping.start()
+    assert wait_until(lambda: sender.stop_event.is_set())
+    may_finish.set()  # the message in flight goes out; nothing after it
+    stopping.join(10)
+    assert not sender.thread.is_alive()
+    assert len(sent) == 3
+    # nothing is left claimed: the 17 others are due now, for any sender to take at once
+    assert statuses(thread_app) == {
+        OutboxStatus.PENDING: 17,
+        OutboxStatus.SENDING: 0,
+        OutboxStatus.SENT: 3,
+        OutboxStatus.FAILED: 0,
+    }
+    with thread_app.app_context():
+        due = outbox_delivery.claim_due(now=datetime.now(UTC))
+    assert len(due.ids) == 17
+
+
+def test_the_sender_is_stopped_when_the_process_exits(thread_app, monkeypatch):
+    """gunicorn's worker ends with sys.exit on SIGTERM: atexit handlers run while the daemon
+    thread still lives (tests/integration/test_mail_crashes.py runs gunicorn itself)."""
+    registered: list[object] = []
+    monkeypatch.setattr(thread_sender.atexit, "register", registered.append)
+    monkeypatch.setattr(thread_sender.atexit, "unregister", registered.remove)
+    sender = start_background_sender(thread_app, interval=0.02)
+    assert registered == [sender.stop]
+    stop_background_sender(thread_app)
+    assert registered == []

@@ -29,7 +29,8 @@ from myblog.models import OutboxEmail, Post, PostStatus, Subscriber
 from myblog.models.types import utcnow
 from myblog.services import announcements
 from myblog.services.announcements import ANNOUNCE_WINDOW, announce, announce_due_posts
-from myblog.services.outbox import enqueue, run_once
+from myblog.services.outbox import enqueue
+from myblog.services.outbox_delivery import run_once
 from myblog.services.posts import PostInput, promote_due_posts, save_post
 from myblog.services.site import update_site
 from myblog.services.subscriptions import read_unsubscribe, subscribe, unsubscribe
