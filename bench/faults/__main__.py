@@ -34,6 +34,7 @@ from bench.faults.parts import (
     rq_worker,
 )
 from bench.faults.setup import Database, node_environment, wait_until_serving
+from bench.server import rss_mb, workers_rss
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "faults.json"
 
@@ -147,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             print("load stopped; delivering what is left …", flush=True)
             drained = judge.drain(database, sink, args.drain)
             report = judge.report(args, record, events, database, sink, drained)
+            report["worker rss mb"] = {
+                f"node {i}": [round(mb, 1) for mb in workers_rss(node.pid).values()]
+                for i, node in enumerate(nodes)
+            }
+            report["worker rss mb"]["rq worker"] = [round(rss_mb(rq.pid), 1)]
             for process in (*nodes, rq):
                 process.stop()
         finally:

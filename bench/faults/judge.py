@@ -35,16 +35,28 @@ def drain(database: Database, sink: SmtpSink, seconds: float) -> float:
     return time.monotonic() - began
 
 
+def _windows(events: list[dict]) -> dict[str, tuple[float, float]]:
+    """When each fault was in force: an outage from its stop to its start, a killed web
+    worker for the moment of the kill (what was in flight on it is lost)."""
+    at = {e["event"]: e["at"] for e in events}
+    windows = {}
+    for name, start, end in (
+        ("redis", "redis stops", "redis starts"),
+        ("db", "postgresql stops", "postgresql starts"),
+    ):
+        if start in at:
+            windows[name] = (at[start], at.get(end, float("inf")))
+    if "a web worker is killed" in at:
+        killed = at["a web worker is killed"]
+        windows["killed worker"] = (killed, killed + 0.5)
+    return windows
+
+
 def _phase(outcome: Outcome, events: list[dict]) -> str:
-    """Which outage, if any, a request was sent during."""
-    windows = {
-        "redis": ("redis stops", "redis starts"),
-        "db": ("postgresql stops", "postgresql starts"),
-    }
-    for name, (start, end) in windows.items():
-        begun = [e["at"] for e in events if e["event"] == start]
-        ended = [e["at"] for e in events if e["event"] == end]
-        if begun and begun[0] <= outcome.at < (ended[0] if ended else float("inf")):
+    """The fault, if any, in force while a request was on its way (sent before a fault began
+    but answered after it counts as during it)."""
+    for name, (start, end) in _windows(events).items():
+        if outcome.at < end and outcome.at + outcome.seconds >= start:
             return name
     return "normal"
 
@@ -57,6 +69,16 @@ def _requests(record: Record, events: list[dict]) -> dict[str, Any]:
             status = str(outcome.status)
         by_phase.setdefault(_phase(outcome, events), Counter())[status] += 1
     return {phase: dict(counts) for phase, counts in by_phase.items()}
+
+
+def _refusals(record: Record, events: list[dict]) -> list[dict[str, Any]]:
+    """Every 4xx and 5xx answer sent outside an outage, and every failed connection: each one
+    needs a reason."""
+    return [
+        {"at": round(o.at, 2), "took": round(o.seconds, 2), "kind": o.kind, "status": o.status}
+        for o in record.outcomes
+        if _phase(o, events) == "normal" and (o.status is None or o.status >= 400)
+    ]
 
 
 def _recovery(record: Record, events: list[dict]) -> dict[str, Any]:
@@ -142,6 +164,7 @@ def report(
         "events": events,
         "requests": len(record.outcomes),
         "answers by phase": _requests(record, events),
+        "refused outside the outages": _refusals(record, events),
         "writes": _writes(record, database),
         "mail": _mail(database, sink),
         "recovery seconds": _recovery(record, events),
@@ -153,9 +176,13 @@ def print_report(found: dict[str, Any]) -> None:
     print(f"\nrequests: {found['requests']}")
     for phase, counts in found["answers by phase"].items():
         print(f"  {phase:7} " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    for refused in found["refused outside the outages"]:
+        print(f"  outside the outages: {refused}")
     print("writes: " + ", ".join(f"{k}: {v}" for k, v in found["writes"].items()))
     mail = found["mail"]
     print("mail: " + ", ".join(f"{k}: {v}" for k, v in mail.items()))
     for fault, kinds in found["recovery seconds"].items():
         print(f"recovered after {fault}: " + ", ".join(f"{k} {v} s" for k, v in kinds.items()))
     print(f"the rest was delivered {found['drain seconds']} s after the load stopped")
+    for process, sizes in found.get("worker rss mb", {}).items():
+        print(f"RSS of {process}: " + ", ".join(f"{mb} MB" for mb in sizes))
