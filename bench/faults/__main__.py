@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -60,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--drain", type=float, default=120, help="seconds allowed to deliver the rest (120)")
     add("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     add("--output", type=Path, default=RESULTS)
+    add("--logs", type=Path, default=None, help="copy the nodes' and the worker's logs here")
     return parser.parse_args(argv)
 
 
@@ -104,6 +106,10 @@ def run_faults(args: argparse.Namespace, parts: dict[str, Any], record: Record) 
         events.append({"at": round(record.now(), 2), "event": name, "detail": action()})
         print(f"  {record.now():6.1f} s  {name}", flush=True)
     return events
+
+
+def _not_logs(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if not name.endswith(".log")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             report["worker rss mb"]["rq worker"] = [round(rss_mb(rq.pid), 1)]
             for process in (*nodes, rq):
                 process.stop()
+            if args.logs is not None:
+                shutil.copytree(workdir, args.logs, dirs_exist_ok=True, ignore=_not_logs)
         finally:
             sink.stop()
             redis.stop()

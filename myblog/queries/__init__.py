@@ -13,12 +13,14 @@ Queries import models and extensions only; services may import queries, never th
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import Connection, Executable, Row
+from sqlalchemy.exc import DBAPIError
 
 from myblog.extensions import db
 
@@ -47,10 +49,17 @@ def rows(query: Executable, params: Mapping[str, Any]) -> Sequence[Row[*tuple[An
 
 
 def release_connection(exc: BaseException | None = None) -> None:
-    """Give rows()' connection back to the pool (teardown_appcontext)."""
-    connection = g.pop("_read_connection", None)
-    if connection is not None:
+    """Give rows()' connection back to the pool (teardown_appcontext); never raises."""
+    connection: Connection | None = g.pop("_read_connection", None)
+    if connection is None:
+        return
+    try:
         connection.close()
+    except DBAPIError:
+        # the database went away during the request: the page already has its answer (a 503),
+        # and a teardown that raised would turn it into a bare 500; the pool drops the link
+        with contextlib.suppress(Exception):
+            connection.invalidate()
 
 
 def init_app(app: Flask) -> None:

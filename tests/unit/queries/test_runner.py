@@ -39,3 +39,22 @@ def test_an_anonymous_home_page_uses_no_session(app, client, factory):
         page = app.full_dispatch_request()
         assert page.status_code == 200 and "Post number 2" in page.get_data(as_text=True)
         assert not db.session.registry.has()
+
+
+def test_a_connection_the_database_dropped_is_let_go_without_an_error(app):
+    from flask import g
+    from sqlalchemy.exc import OperationalError
+
+    from myblog.queries import release_connection
+
+    with app.test_request_context("/"):
+        assert read_rows(COUNT, {}) == [(0,)]
+        connection = g._read_connection
+
+        def broken_close() -> None:
+            raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+        connection.close = broken_close
+        release_connection()  # must not raise: the page already has its answer
+        assert "_read_connection" not in g
+        assert connection.invalidated
