@@ -28,6 +28,8 @@ from myblog.database import unreachable
 from myblog.extensions import cache, db
 from myblog.models import PostStatus
 
+pytestmark = pytest.mark.faults
+
 RETRY_AFTER = 30
 UNAVAILABLE = "The blog cannot reach its database just now"
 

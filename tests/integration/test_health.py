@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from support import need_service
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.faults]
 
 
 def free_port() -> int:

@@ -25,6 +25,8 @@ from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
 from myblog.services.outbox import enqueue
 
+pytestmark = pytest.mark.faults
+
 MESSAGES = 60  # more than one batch (50)
 
 

@@ -18,6 +18,8 @@ from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
 from myblog.services.outbox_delivery import run_once
 
+pytestmark = pytest.mark.faults
+
 SUBSCRIBERS = 200
 COMMENTS = 50
 

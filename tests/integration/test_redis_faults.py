@@ -32,7 +32,7 @@ from myblog.models.types import utcnow
 from myblog.services import comments as comment_service
 from myblog.shared_storage import FallbackRedisCache
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.faults]
 
 # what a visitor may wait, at most, while Redis is down or hung (its timeout is 0.25 s)
 REQUEST_BOUND_SECONDS = 1.5

@@ -20,7 +20,7 @@ from test_smtp_delivery import SMTPServer, free_port
 from myblog.extensions import db
 from myblog.services.outbox import enqueue
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.faults]
 
 
 class OwnRedis:
