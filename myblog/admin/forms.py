@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from myblog.account_fields import email_field, new_password_field, username_field
 from myblog.models import Category, CommentPolicy, Post, PostStatus, Role, Tag
-from myblog.services.posts import MAX_BODY, PostInput, tag_names
+from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.site import LANGUAGES
 from myblog.services.taxonomy import split_tags
 
@@ -33,6 +33,13 @@ class PostForm(FlaskForm):
         description="Leave empty to make one from the title.",
     )
     body = TextAreaField("Body (Markdown)", validators=[Length(max=MAX_BODY)])
+    summary = TextAreaField(
+        "Summary (optional)",
+        validators=[Length(max=MAX_SUMMARY)],
+        render_kw={"rows": 2},
+        description="Shown in listings, feeds, search results and link previews; "
+        "left empty, the first lines of the post are used.",
+    )
     category_id = SelectField("Category", coerce=int, default=0)
     tags = StringField(
         "Tags",
@@ -84,6 +91,7 @@ class PostForm(FlaskForm):
             title=self.title.data or "",
             slug=self.slug.data or "",
             body=self.body.data or "",
+            summary=self.summary.data or "",
             status=PostStatus(self.status.data),
             published_at=when,
             category_id=self.category_id.data or None,

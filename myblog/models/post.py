@@ -89,6 +89,9 @@ class Post(db.Model):  # type: ignore[name-defined]
     slug: Mapped[str] = mapped_column(String(200), unique=True, index=True)
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # what the author wrote to stand for the post in listings, feeds, meta and mail ("" if none)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    # what listings show: the summary, else the first lines of the body as plain text
     excerpt: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[PostStatus] = mapped_column(
         str_enum(PostStatus),

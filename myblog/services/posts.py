@@ -21,6 +21,7 @@ from myblog.services.slugs import slugify, unique_slug
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
 MAX_BODY = 500_000
+MAX_SUMMARY = 300
 
 
 class PostError(ValueError):
@@ -39,6 +40,7 @@ class PostInput:
     category_id: int | None = None
     tags: Sequence[str] = ()
     allow_comments: bool = True
+    summary: str = ""
 
 
 def _slug_taken(slug: str, post_id: int | None) -> bool:
@@ -100,7 +102,8 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     if post.body != data.body or not post.body_html:
         post.body = data.body
         post.body_html = render_markdown(data.body)
-        post.excerpt = make_excerpt(data.body)
+    post.summary = " ".join(data.summary.split())[:MAX_SUMMARY]
+    post.excerpt = post.summary or make_excerpt(post.body)
     post.category_id = data.category_id
     post.tags = get_or_create_tags(data.tags)
     post.allow_comments = data.allow_comments
@@ -147,7 +150,7 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
             return count
         for post in posts:
             post.body_html = render_markdown(post.body)
-            post.excerpt = make_excerpt(post.body)
+            post.excerpt = post.summary or make_excerpt(post.body)
         db.session.commit()
         count += len(posts)
         last_id = posts[-1].id

@@ -415,3 +415,13 @@ def test_settings_need_a_title(owner_client, app):
     assert response.status_code == 200
     assert "This field is required." in response.get_data(as_text=True)
     assert "Test Blog" in app.test_client().get("/").get_data(as_text=True)
+
+
+def test_the_editor_saves_a_summary_that_the_listing_shows(owner_client, app):
+    response = submit_new(
+        owner_client, title="With a summary", status="published", summary="Read this one first."
+    )
+    assert response.status_code == 302
+    assert "Read this one first." in owner_client.get("/").get_data(as_text=True)
+    page = owner_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Read this one first.</textarea>" in page

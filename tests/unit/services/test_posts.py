@@ -227,3 +227,14 @@ def test_post_by_id_finds_a_post_of_any_status(app, factory):
         post = post_by_id(draft)
         assert post is not None and post.status is PostStatus.DRAFT
         assert post_by_id(draft + 1000) is None
+
+
+def test_a_written_summary_stands_for_the_post_and_an_empty_one_gives_the_first_lines(ctx):
+    post = write("Summed up", body="The first lines of the body.", summary="  A short\n summary. ")
+    assert (post.summary, post.excerpt) == ("A short summary.", "A short summary.")
+    again = save_post(PostInput(title="Summed up", body=post.body), author=owner(), post=post)
+    assert again.summary == "" and again.excerpt == "The first lines of the body."
+    post.summary = "Kept"
+    db.session.commit()
+    rerender_all()
+    assert db.session.get(Post, post.id).excerpt == "Kept"
