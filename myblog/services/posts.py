@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,18 @@ class PostInput:
     tags: Sequence[str] = ()
     allow_comments: bool = True
     summary: str = ""
+
+
+_FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
+
+
+def without_title_heading(body: str, title: str) -> str:
+    """The body without a first `# Heading` that repeats the title, which the page shows above
+    the post already (notes written elsewhere often start with one)."""
+    match = _FIRST_HEADING.match(body)
+    if match and " ".join(match["text"].split()) == " ".join(title.split()):
+        return body[match.end() :]
+    return body
 
 
 def _slug_taken(slug: str, post_id: int | None) -> bool:
@@ -97,13 +110,13 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     if not requested:
         base = post.slug if post.slug else slugify(title)
         requested = unique_slug(base, lambda s: _slug_taken(s, post.id))
-    post.title = title
     post.slug = requested
-    if post.body != data.body or not post.body_html:
+    if post.body != data.body or post.title != title or not post.body_html:
         post.body = data.body
-        post.body_html = render_markdown(data.body)
+        post.body_html = render_markdown(without_title_heading(data.body, title))
     post.summary = " ".join(data.summary.split())[:MAX_SUMMARY]
     post.excerpt = post.summary or make_excerpt(post.body)
+    post.title = title
     post.category_id = data.category_id
     post.tags = get_or_create_tags(data.tags)
     post.allow_comments = data.allow_comments
@@ -149,7 +162,7 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
         if not posts:
             return count
         for post in posts:
-            post.body_html = render_markdown(post.body)
+            post.body_html = render_markdown(without_title_heading(post.body, post.title))
             post.excerpt = post.summary or make_excerpt(post.body)
         db.session.commit()
         count += len(posts)

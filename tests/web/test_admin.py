@@ -403,7 +403,7 @@ def test_owner_changes_the_settings_and_pages_follow_at_once(owner_client, app):
     assert "<title>Notes from the Hills</title>" in home
     assert "Slow writing" in home
     about = reader.get("/about").get_data(as_text=True)
-    assert '<h2 id="who">Who</h2>' in about
+    assert '<h2 id="who">Who <a class="header-anchor" href="#who">#</a></h2>' in about
     assert "<strong>slowly</strong>" in about
     assert "<script>alert" not in about
     settings = owner_client.get("/admin/settings").get_data(as_text=True)

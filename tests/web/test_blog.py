@@ -274,7 +274,7 @@ def test_about_page_shows_the_rendered_about_text(client):
     response = client.get("/about")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "About Test Blog</h1>" in html
+    assert 'About Test Blog <a class="header-anchor" href="#about-test-blog">#</a></h1>' in html
     assert "This blog is written by owner." in html
 
 

@@ -16,6 +16,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
@@ -24,6 +25,9 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
+
+from myblog.services.markdown import mathml
+from myblog.services.markdown.emoji_codes import emoji_rule
 
 __all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
 
@@ -43,7 +47,7 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
         "a", "img",
         "table", "thead", "tbody", "tr", "th", "td",
         "ul", "ol", "li", "dl", "dt", "dd",
-        "input", "section",
+        "input", "section", "details", "summary",
     }
 )  # fmt: skip
 
@@ -56,6 +60,7 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "li": {"id"},
     "ol": {"start"},
     "input": {"checked"},
+    "details": {"open"},
 }
 
 # Raw HTML inputs are forced to be inert checkboxes, whatever the author wrote.
@@ -70,7 +75,8 @@ CLEAN_CONTENT_TAGS: frozenset[str] = frozenset(
     {"script", "style", "iframe", "object", "embed", "svg", "math", "noscript", "template"}
 )
 
-LINK_REL = "nofollow noopener"
+# the authors' own links carry no rel: "nofollow" is for what readers write (comments)
+LINK_REL = None
 
 
 def _pygments_classes() -> set[str]:
@@ -83,8 +89,8 @@ def _pygments_classes() -> set[str]:
 # Restricting class values stops authors borrowing site CSS (e.g. Bootstrap's
 # `position-fixed`) to overlay or fake parts of the page.
 ALLOWED_CLASSES: dict[str, set[str]] = {
-    "div": {"highlight", "table-responsive"},
-    "span": _pygments_classes(),
+    "div": {"highlight", "table-responsive", "math", "block", "inline"},
+    "span": _pygments_classes() | {"math", "inline"},
     "table": {"table"},
     "th": {"text-start", "text-center", "text-end"},
     "td": {"text-start", "text-center", "text-end"},
@@ -93,7 +99,7 @@ ALLOWED_CLASSES: dict[str, set[str]] = {
     "li": {"task-list-item", "footnote-item"},
     "input": {"task-list-item-checkbox"},
     "sup": {"footnote-ref"},
-    "a": {"footnote-backref"},
+    "a": {"footnote-backref", "header-anchor"},
     "hr": {"footnotes-sep"},
     "section": {"footnotes"},
 }
@@ -126,8 +132,23 @@ def _mask_wide(text: str) -> str:
     return _WIDE_CHAR.sub(" ", text)
 
 
+# GitHub's autolinks: http(s) URLs, emails, and names starting with "www."; bare names such as
+# app.py, author.id or smtp.gmail.com stay text
+_AUTOLINK_SCHEMES = frozenset({"http:", "https:", "mailto:"})
+
+
+def _autolinks(matches: Any) -> Any:
+    kept = [
+        m
+        for m in matches or ()
+        if m.schema in _AUTOLINK_SCHEMES or (not m.schema and m.raw.lower().startswith("www."))
+    ]
+    return kept or None
+
+
 class _CjkAwareLinkify:
-    """linkify-it wrapper that treats CJK/full-width characters as the end of a bare URL."""
+    """linkify-it wrapper that treats CJK/full-width characters as the end of a bare URL and
+    links only what GitHub links."""
 
     # Chinese prose runs straight into URLs ("访问https://a.com了解更多"); unmasked, linkify-it
     # swallows the following words into a punycoded host, or rejects "example.com了解" outright.
@@ -140,13 +161,15 @@ class _CjkAwareLinkify:
         return bool(self._inner.pretest(text))
 
     def test(self, text: str) -> bool:
-        return bool(self._inner.test(_mask_wide(text)))
+        return self.match(text) is not None
 
     def match(self, text: str) -> Any:
-        return self._inner.match(_mask_wide(text))
+        return _autolinks(self._inner.match(_mask_wide(text)))
 
     def match_at_start(self, text: str) -> Any:
-        return self._inner.match_at_start(_mask_wide(text))
+        found = self._inner.match_at_start(_mask_wide(text))
+        kept = _autolinks([found] if found else None)
+        return kept[0] if kept else None
 
 
 # --- render rules ------------------------------------------------------------------------------
@@ -168,8 +191,9 @@ def _render_fence(
     info = unescapeAll(token.info).strip()
     language = info.split(maxsplit=1)[0].lower() if info else ""
     lexer = _lexer_for(language) if language else None
-    if lexer is None:
-        return f"<pre><code>{escapeHtml(token.content)}</code></pre>\n"
+    if lexer is None:  # the same code box, without colours
+        code = escapeHtml(token.content)
+        return f'<div class="highlight"><pre><code>{code}</code></pre></div>\n'
     return str(highlight(token.content, lexer, _FORMATTER))
 
 
@@ -215,8 +239,13 @@ def _build_markdown() -> MarkdownIt:
         .enable(["table", "strikethrough", "linkify"])
         .use(footnote_plugin)
         .use(tasklists_plugin, enabled=False)
-        .use(anchors_plugin, min_level=1, max_level=4, slug_func=_heading_slug)
-    )
+        .use(anchors_plugin, min_level=1, max_level=4, slug_func=_heading_slug, permalink=True,
+             permalinkSymbol="#")
+        # as pandoc: no space just inside the dollars, no digit after them ("$5 and $10" is money)
+        .use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False,
+             double_inline=True, renderer=mathml.marker)
+    )  # fmt: skip
+    md.core.ruler.after("inline", "emoji", emoji_rule)
     md.linkify = _CjkAwareLinkify()
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("table_open", _render_table_open)
@@ -245,7 +274,8 @@ def _sanitise(raw_html: str) -> str:
 
 def render_markdown(text: str) -> str:
     """Render Markdown source to sanitised HTML that is safe to mark as `Markup`."""
-    return _sanitise(_MD.render(text))
+    with mathml.formulas() as put_formulas:
+        return put_formulas(_sanitise(_MD.render(text)))
 
 
 # --- comments ----------------------------------------------------------------------------------
@@ -308,6 +338,7 @@ def count_links(text: str) -> int:
 # --- excerpts ----------------------------------------------------------------------------------
 
 _TRAILING_PUNCTUATION = " \t\n,.;:!?、，。；：！？-—"
+_HEADER_ANCHOR = re.compile(r' <a class="header-anchor" href="[^"]*">#</a>')
 
 
 def _is_word_char(char: str) -> bool:
@@ -318,10 +349,9 @@ def make_excerpt(text: str, length: int = 200) -> str:
     """Return a plain-text (not HTML-escaped) excerpt of Markdown `text`, at most `length` chars."""
     if length <= 0:
         return ""
-    # Code blocks, footnote markers and footnote bodies read as noise in a summary.
-    stripped = nh3.clean(
-        render_markdown(text), tags=set(), clean_content_tags={"pre", "sup", "section"}
-    )
+    # Code blocks, footnote markers and bodies, and headings' "#" links read as noise in a summary.
+    rendered = _HEADER_ANCHOR.sub("", render_markdown(text))
+    stripped = nh3.clean(rendered, tags=set(), clean_content_tags={"pre", "sup", "section"})
     plain = " ".join(html.unescape(stripped).split())
     if len(plain) <= length:
         return plain

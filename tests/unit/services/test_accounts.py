@@ -144,7 +144,10 @@ def test_setup_blog_creates_the_owner_and_the_site(make_app):
         assert owner_exists()
         site = db.session.scalars(select(Site)).one()
         assert site.title == "My Blog"
-        assert ">About My Blog</h1>" in site.about_html
+        assert (
+            '>About My Blog <a class="header-anchor" href="#about-my-blog">#</a></h1>'
+            in site.about_html
+        )
         assert "This blog is written by ann." in site.about_html
         assert owner.username == "ann"
         info = get_site()

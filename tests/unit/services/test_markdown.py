@@ -67,8 +67,11 @@ def test_footnote_reference_and_section() -> None:
 
 def test_heading_anchors_for_h1_to_h4_only() -> None:
     html = render_markdown("# One\n## Two Words\n### Three\n#### Four\n##### Five\n")
-    assert '<h1 id="one">One</h1>' in html
-    assert '<h2 id="two-words">Two Words</h2>' in html
+    # each heading ends with a "#" link to itself (GitHub shows one on hover)
+    assert '<h1 id="one">One <a class="header-anchor" href="#one">#</a></h1>' in html
+    assert (
+        '<h2 id="two-words">Two Words <a class="header-anchor" href="#two-words">#</a></h2>' in html
+    )
     assert '<h3 id="three">' in html
     assert '<h4 id="four">' in html
     assert "<h5>Five</h5>" in html
@@ -76,7 +79,10 @@ def test_heading_anchors_for_h1_to_h4_only() -> None:
 
 def test_chinese_heading_keeps_cjk_and_lowercases_ascii() -> None:
     html = render_markdown("## 安装 Flask\n")
-    assert '<h2 id="安装-flask">安装 Flask</h2>' in html
+    assert (
+        '<h2 id="安装-flask">安装 Flask <a class="header-anchor" href="#安装-flask">#</a></h2>'
+        in html
+    )
 
 
 def test_heading_punctuation_is_dropped_from_ids() -> None:
@@ -118,12 +124,15 @@ def test_language_name_is_case_insensitive_and_extra_info_ignored() -> None:
 
 def test_unknown_language_is_escaped_plain_code() -> None:
     html = render_markdown("```nosuchlang\n<b>bold</b> & more\n```\n")
-    assert html.strip() == "<pre><code>&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre>"
+    # the same code box as a known language, without colours (GitHub boxes every fence)
+    assert html.strip() == (
+        '<div class="highlight"><pre><code>&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre></div>'
+    )
 
 
 def test_fence_without_language_is_escaped_plain_code() -> None:
     html = render_markdown("```\na < b\n```\n")
-    assert html.strip() == "<pre><code>a &lt; b\n</code></pre>"
+    assert html.strip() == '<div class="highlight"><pre><code>a &lt; b\n</code></pre></div>'
 
 
 def test_inline_code_is_escaped() -> None:
@@ -132,9 +141,10 @@ def test_inline_code_is_escaped() -> None:
     )
 
 
-def test_links_get_nofollow_noopener() -> None:
+def test_authors_links_carry_no_nofollow() -> None:
+    # GitHub marks no link in a repository's own Markdown; "nofollow ugc" is for comments
     html = render_markdown("[home](/about) and [ext](https://example.com 'Example')")
-    assert '<a href="/about" rel="nofollow noopener">home</a>' in html
+    assert '<a href="/about">home</a>' in html
     assert 'href="https://example.com"' in html
     assert 'title="Example"' in html
 
@@ -155,27 +165,25 @@ def test_images_keep_allowed_attributes() -> None:
 
 def test_linkify_bare_urls() -> None:
     html = render_markdown("See https://example.com/docs and www.example.org.")
-    assert '<a href="https://example.com/docs" rel="nofollow noopener">' in html
-    assert '<a href="http://www.example.org" rel="nofollow noopener">www.example.org</a>' in html
+    assert '<a href="https://example.com/docs">' in html
+    assert '<a href="http://www.example.org">www.example.org</a>' in html
 
 
 def test_linkify_stops_at_chinese_text() -> None:
     html = render_markdown(
         "访问https://example.com/path了解更多，或者https://flask.palletsprojects.com。"
     )
-    assert '<a href="https://example.com/path" rel="nofollow noopener">' in html
+    assert '<a href="https://example.com/path">' in html
     assert "https://example.com/path</a>了解更多" in html
-    assert '<a href="https://flask.palletsprojects.com" rel="nofollow noopener">' in html
+    assert '<a href="https://flask.palletsprojects.com">' in html
     assert "xn--" not in html
 
 
 def test_linkify_fuzzy_links_and_emails_next_to_chinese_text() -> None:
     html = render_markdown("见www.example.com了解，联系me@example.com获取（https://a.com/x）")
-    assert (
-        '<a href="http://www.example.com" rel="nofollow noopener">www.example.com</a>了解' in html
-    )
-    assert '<a href="mailto:me@example.com" rel="nofollow noopener">me@example.com</a>获取' in html
-    assert '（<a href="https://a.com/x" rel="nofollow noopener">https://a.com/x</a>）' in html
+    assert '<a href="http://www.example.com">www.example.com</a>了解' in html
+    assert '<a href="mailto:me@example.com">me@example.com</a>获取' in html
+    assert '（<a href="https://a.com/x">https://a.com/x</a>）' in html
 
 
 def test_linkify_ignores_javascript_text() -> None:
@@ -259,7 +267,7 @@ def test_xss_payloads_are_neutralised(payload: str) -> None:
     assert "style=" not in lowered
     forbidden_tags = {"iframe", "object", "embed", "svg", "math", "form", "button", "style"}
     for tag, attrs in _parse_tags(html):
-        assert tag not in forbidden_tags | {"script", "details"}
+        assert tag not in forbidden_tags | {"script"}  # <details> stays, without handlers
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
             assert name != "style"
@@ -269,7 +277,7 @@ def test_xss_payloads_are_neutralised(payload: str) -> None:
 
 def test_unsafe_markdown_links_keep_text_but_lose_href() -> None:
     html = render_markdown("[click me](javascript:alert(1)) ![pic](data:text/html;base64,AAAA)")
-    assert '<a rel="nofollow noopener">click me</a>' in html
+    assert "<a>click me</a>" in html
     assert '<img alt="pic">' in html
 
 
@@ -288,7 +296,6 @@ def test_markdown_link_title_cannot_break_out() -> None:
     assert dict(attrs) == {
         "href": "/ok",
         "title": 'a" onmouseover="alert(1)',
-        "rel": "nofollow noopener",
     }
 
 
@@ -417,3 +424,66 @@ def test_committed_stylesheet_matches_generator() -> None:
     assert committed.read_text(encoding="utf-8") == highlight_css(), (
         "regenerate myblog/static/css/pygments.css from highlight_css()"
     )
+
+
+# --- GitHub parity: each case says what github.com renders for the same Markdown ----------------
+
+
+def test_bare_file_and_host_names_stay_text() -> None:
+    # GitHub: "Edit app.py, read author.id, relay smtp.gmail.com" — no links
+    html = render_markdown(
+        "Edit app.py, read author.id, relay smtp.gmail.com, see //cdn.example.com"
+    )
+    assert "<a" not in html
+
+
+def test_www_names_urls_and_emails_are_linked() -> None:
+    # GitHub: all three are links (GFM's extended www, url and email autolinks)
+    html = render_markdown("Visit www.example.com, https://example.org/x or me@example.com.")
+    assert '<a href="http://www.example.com">www.example.com</a>' in html
+    assert '<a href="https://example.org/x">https://example.org/x</a>' in html
+    assert '<a href="mailto:me@example.com">me@example.com</a>' in html
+
+
+def test_details_and_summary_are_kept_without_handlers() -> None:
+    # GitHub: a collapsible section titled "More", its Markdown body rendered inside
+    html = render_markdown(
+        "<details open ontoggle=alert(1)>\n<summary>More</summary>\n\nHidden *text*\n\n</details>"
+    )
+    assert '<details open="">' in html and "<summary>More</summary>" in html
+    assert "<em>text</em>" in html and "ontoggle" not in html
+
+
+def test_dollar_math_becomes_mathml() -> None:
+    # GitHub: $a^2$ inline and the $$ block displayed, both typeset (GitHub uses MathJax)
+    html = render_markdown("Area $\\pi r^2$ here.\n\n$$\n\\frac{a}{b}\n$$\n")
+    assert '<span class="math inline"><math xmlns="http://www.w3.org/1998/Math/MathML"' in html
+    assert (
+        'display="inline"><mrow><mi>π</mi><msup><mi>r</mi><mn>2</mn></msup></mrow></math>' in html
+    )
+    assert '<div class="math block">' in html and 'display="block"' in html and "<mfrac>" in html
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["It costs $5 and $10.", "价格$5，运费$10", "Run `$ uv run flask run`", "$ spaced $"],
+)
+def test_dollars_that_are_not_math_stay_text(text: str) -> None:
+    # GitHub: money, shell prompts and spaced dollars are plain text
+    assert "<math" not in render_markdown(text)
+
+
+def test_latex_that_cannot_be_read_is_shown_as_written() -> None:
+    assert "<code>x^</code>" in render_markdown("Broken $x^$ formula")
+
+
+def test_text_inside_math_cannot_carry_html() -> None:
+    html = render_markdown("$\\text{<img src=x onerror=alert(1)><script>alert(2)</script>}$")
+    assert "<img" not in html and "onerror" not in html and "<script" not in html
+
+
+def test_emoji_shortcodes_outside_code() -> None:
+    # GitHub: :smile: → 😄 and :+1: → 👍 in text, left alone in code and when unknown
+    html = render_markdown("Nice :smile: :+1: :no_such_emoji: `:smile:`\n\n```\n:smile:\n```")
+    assert "Nice 😄 👍 :no_such_emoji: <code>:smile:</code>" in html
+    assert "<pre><code>:smile:\n</code></pre>" in html

@@ -238,3 +238,22 @@ def test_a_written_summary_stands_for_the_post_and_an_empty_one_gives_the_first_
     db.session.commit()
     rerender_all()
     assert db.session.get(Post, post.id).excerpt == "Kept"
+
+
+@pytest.mark.parametrize(
+    ("body", "heading"),
+    [
+        ("# Flask notes\n\nFirst paragraph.", None),
+        ("  #  Flask   notes  ##\nFirst paragraph.", None),
+        ("# Flask notes, part 2\n\nFirst paragraph.", "<h1"),
+        ("Intro.\n\n# Flask notes\n", "<h1"),
+        ("## Flask notes\n\nFirst paragraph.", "<h2"),
+    ],
+)
+def test_a_first_heading_repeating_the_title_is_not_shown_twice(ctx, body, heading):
+    html = write("Flask notes", body=body).body_html
+    if heading is None:
+        assert "<h" not in html and "First paragraph." in html
+    else:
+        assert heading in html
+    assert db.session.scalar(select(Post.body).where(Post.slug == "flask-notes")) == body

@@ -27,7 +27,7 @@ def test_update_site_saves_and_refreshes_the_cached_settings(ctx):
     db.session.rollback()  # nothing left pending: the settings are already saved
     info = get_site()
     assert (info.title, info.comment_policy, info.language) == ("New", CommentPolicy.OPEN, "zh")
-    assert ">Hi</h1>" in info.about_html
+    assert '>Hi <a class="header-anchor" href="#hi">#</a></h1>' in info.about_html
 
 
 def test_an_unknown_language_is_refused_before_anything_changes(ctx):
