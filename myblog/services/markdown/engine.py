@@ -6,10 +6,8 @@ import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
 
 import nh3
-from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererHTML
@@ -28,6 +26,8 @@ from pygments.util import ClassNotFound
 
 from myblog.services.markdown import mathml
 from myblog.services.markdown.emoji_codes import emoji_rule
+from myblog.services.markdown.linkify import WIDE_CHAR, CjkAwareLinkify
+from myblog.services.markdown.toc import toc_rule
 
 __all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
 
@@ -47,7 +47,7 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
         "a", "img",
         "table", "thead", "tbody", "tr", "th", "td",
         "ul", "ol", "li", "dl", "dt", "dd",
-        "input", "section", "details", "summary",
+        "input", "section", "details", "summary", "nav",
     }
 )  # fmt: skip
 
@@ -61,11 +61,15 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "ol": {"start"},
     "input": {"checked"},
     "details": {"open"},
+    "nav": {"aria-label"},
+    "div": {"tabindex"},
 }
 
 # Raw HTML inputs are forced to be inert checkboxes, whatever the author wrote.
 FORCED_ATTRIBUTES: dict[str, dict[str, str]] = {
     "input": {"type": "checkbox", "disabled": "disabled"},
+    # code scrolls sideways: the keyboard must be able to reach it to scroll it
+    "pre": {"tabindex": "0"},
 }
 
 ALLOWED_URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto"})
@@ -102,6 +106,7 @@ ALLOWED_CLASSES: dict[str, set[str]] = {
     "a": {"footnote-backref", "header-anchor"},
     "hr": {"footnotes-sep"},
     "section": {"footnotes"},
+    "nav": {"toc"},
 }
 
 # --- heading anchors ---------------------------------------------------------------------------
@@ -114,62 +119,6 @@ def _heading_slug(title: str) -> str:
     # \w is Unicode-aware, so CJK text survives while punctuation (incl. full-width) goes.
     slug = _SLUG_DASHES.sub("-", _SLUG_DROP.sub("", title.lower())).strip("-")
     return slug or "section"
-
-
-# --- linkify -----------------------------------------------------------------------------------
-
-
-# East Asian wide/full-width ranges: Han, kana, Hangul, CJK and full-width punctuation.
-_WIDE_CHAR = re.compile(
-    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f"
-    "\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6"
-    "\U00020000-\U0003fffd]"
-)
-
-
-def _mask_wide(text: str) -> str:
-    # One space per code point, so match offsets still index the original text.
-    return _WIDE_CHAR.sub(" ", text)
-
-
-# GitHub's autolinks: http(s) URLs, emails, and names starting with "www."; bare names such as
-# app.py, author.id or smtp.gmail.com stay text
-_AUTOLINK_SCHEMES = frozenset({"http:", "https:", "mailto:"})
-
-
-def _autolinks(matches: Any) -> Any:
-    kept = [
-        m
-        for m in matches or ()
-        if m.schema in _AUTOLINK_SCHEMES or (not m.schema and m.raw.lower().startswith("www."))
-    ]
-    return kept or None
-
-
-class _CjkAwareLinkify:
-    """linkify-it wrapper that treats CJK/full-width characters as the end of a bare URL and
-    links only what GitHub links."""
-
-    # Chinese prose runs straight into URLs ("访问https://a.com了解更多"); unmasked, linkify-it
-    # swallows the following words into a punycoded host, or rejects "example.com了解" outright.
-    # The cost: a bare URL with a CJK path is cut there (write <url> or [text](url) for those).
-
-    def __init__(self) -> None:
-        self._inner: Any = LinkifyIt()
-
-    def pretest(self, text: str) -> bool:
-        return bool(self._inner.pretest(text))
-
-    def test(self, text: str) -> bool:
-        return self.match(text) is not None
-
-    def match(self, text: str) -> Any:
-        return _autolinks(self._inner.match(_mask_wide(text)))
-
-    def match_at_start(self, text: str) -> Any:
-        found = self._inner.match_at_start(_mask_wide(text))
-        kept = _autolinks([found] if found else None)
-        return kept[0] if kept else None
 
 
 # --- render rules ------------------------------------------------------------------------------
@@ -200,7 +149,7 @@ def _render_fence(
 def _render_table_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return '<div class="table-responsive">\n<table class="table">\n'
+    return '<div class="table-responsive" tabindex="0">\n<table class="table">\n'
 
 
 def _render_table_close(
@@ -246,7 +195,8 @@ def _build_markdown() -> MarkdownIt:
              double_inline=True, renderer=mathml.marker)
     )  # fmt: skip
     md.core.ruler.after("inline", "emoji", emoji_rule)
-    md.linkify = _CjkAwareLinkify()
+    md.core.ruler.after("anchor", "toc", toc_rule)
+    md.linkify = CjkAwareLinkify()
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("table_open", _render_table_open)
     md.add_render_rule("table_close", _render_table_close)
@@ -258,7 +208,15 @@ def _build_markdown() -> MarkdownIt:
 _MD = _build_markdown()
 
 
+_TABINDEX = re.compile(r'tabindex="[^"]*"')
+
+
 def _sanitise(raw_html: str) -> str:
+    # a scrolling table's wrapper is reachable by the keyboard; no tabindex chooses an order
+    return _TABINDEX.sub('tabindex="0"', _clean(raw_html))
+
+
+def _clean(raw_html: str) -> str:
     return nh3.clean(
         raw_html,
         tags=set(ALLOWED_TAGS),
@@ -306,7 +264,7 @@ def _build_comment_markdown() -> MarkdownIt:
             "entity",
         ]
     )
-    md.linkify = _CjkAwareLinkify()
+    md.linkify = CjkAwareLinkify()
     return md
 
 
@@ -342,7 +300,7 @@ _HEADER_ANCHOR = re.compile(r' <a class="header-anchor" href="[^"]*">#</a>')
 
 
 def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not _WIDE_CHAR.match(char)
+    return char.isalnum() and not WIDE_CHAR.match(char)
 
 
 def make_excerpt(text: str, length: int = 200) -> str:
@@ -351,7 +309,7 @@ def make_excerpt(text: str, length: int = 200) -> str:
         return ""
     # Code blocks, footnote markers and bodies, and headings' "#" links read as noise in a summary.
     rendered = _HEADER_ANCHOR.sub("", render_markdown(text))
-    stripped = nh3.clean(rendered, tags=set(), clean_content_tags={"pre", "sup", "section"})
+    stripped = nh3.clean(rendered, tags=set(), clean_content_tags={"pre", "sup", "section", "nav"})
     plain = " ".join(html.unescape(stripped).split())
     if len(plain) <= length:
         return plain

@@ -21,7 +21,7 @@ def test_plain_paragraph_and_emphasis() -> None:
 
 def test_table_is_wrapped_for_horizontal_scrolling() -> None:
     html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n")
-    assert '<div class="table-responsive">\n<table class="table">' in html
+    assert '<div class="table-responsive" tabindex="0">\n<table class="table">' in html
     assert "</table>\n</div>" in html
     assert "<th>a</th>" in html and "<td>2</td>" in html
 
@@ -105,7 +105,7 @@ def test_ids_restart_for_each_render() -> None:
 
 def test_python_code_block_is_highlighted_with_classes() -> None:
     html = render_markdown('```python\ndef greet(name):\n    return f"hi {name}"\n```\n')
-    assert html.startswith('<div class="highlight"><pre>')
+    assert html.startswith('<div class="highlight"><pre tabindex="0">')
     assert '<span class="k">def</span>' in html
     assert '<span class="nf">greet</span>' in html
     assert "style=" not in html
@@ -126,13 +126,16 @@ def test_unknown_language_is_escaped_plain_code() -> None:
     html = render_markdown("```nosuchlang\n<b>bold</b> & more\n```\n")
     # the same code box as a known language, without colours (GitHub boxes every fence)
     assert html.strip() == (
-        '<div class="highlight"><pre><code>&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre></div>'
+        '<div class="highlight"><pre tabindex="0"><code>&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre></div>'
     )
 
 
 def test_fence_without_language_is_escaped_plain_code() -> None:
     html = render_markdown("```\na < b\n```\n")
-    assert html.strip() == '<div class="highlight"><pre><code>a &lt; b\n</code></pre></div>'
+    assert (
+        html.strip()
+        == '<div class="highlight"><pre tabindex="0"><code>a &lt; b\n</code></pre></div>'
+    )
 
 
 def test_inline_code_is_escaped() -> None:
@@ -328,7 +331,7 @@ def _chinese_document(sections: int = 30) -> str:
 
 def test_long_chinese_document_renders_completely() -> None:
     html = render_markdown(_chinese_document())
-    assert html.count('<div class="table-responsive">') == 30
+    assert html.count('<div class="table-responsive" tabindex="0">') == 30
     assert html.count("<table") == 30
     assert html.count("<tr>") == 30 * 6
     assert html.count('<div class="highlight">') == 30
@@ -486,4 +489,42 @@ def test_emoji_shortcodes_outside_code() -> None:
     # GitHub: :smile: → 😄 and :+1: → 👍 in text, left alone in code and when unknown
     html = render_markdown("Nice :smile: :+1: :no_such_emoji: `:smile:`\n\n```\n:smile:\n```")
     assert "Nice 😄 👍 :no_such_emoji: <code>:smile:</code>" in html
-    assert "<pre><code>:smile:\n</code></pre>" in html
+    assert '<pre tabindex="0"><code>:smile:\n</code></pre>' in html
+
+
+# --- reading long notes: contents, scrolling blocks -------------------------------------------
+
+
+def _toc_links(html: str) -> list[str]:
+    nav = html.split('<nav class="toc" aria-label="Contents">', 1)[1].split("</nav>", 1)[0]
+    return re.findall(r'<a href="#([^"]+)">', nav)
+
+
+def test_three_headings_get_a_contents_list_at_the_top() -> None:
+    html = render_markdown("## 安装\n\ntext\n\n### 用 uv\n\n## 运行 `flask run`\n\n## 部署\n")
+    assert html.startswith('<nav class="toc" aria-label="Contents">')
+    assert _toc_links(html) == ["安装", "用-uv", "运行-flask-run", "部署"]
+    # a sub-heading's entry sits in a list inside its parent's item
+    assert '<li><a href="#安装">安装</a>\n<ul>\n<li><a href="#用-uv">用 uv</a>' in html
+    assert "运行 flask run</a>" in html
+
+
+def test_fewer_headings_get_none_unless_asked_for_with_a_marker() -> None:
+    assert "<nav" not in render_markdown("## One\n\n## Two\n")
+    html = render_markdown("Intro.\n\n[TOC]\n\n## One\n\ntext\n")
+    assert html.startswith("<p>Intro.</p>\n<nav")
+    assert _toc_links(html) == ["one"] and "[TOC]" not in html
+
+
+def test_the_contents_list_is_not_part_of_the_excerpt() -> None:
+    excerpt = make_excerpt("## One\n\nFirst words.\n\n## Two\n\n## Three\n")
+    assert all(excerpt.count(word) <= 1 for word in ("One", "Two", "Three")), excerpt
+
+
+def test_scrolling_code_and_tables_are_reachable_by_the_keyboard() -> None:
+    html = render_markdown(
+        "```python\nx = 1\n```\n\n| a |\n|---|\n| 1 |\n\n<div tabindex=5>x</div>"
+    )
+    assert '<pre tabindex="0">' in html
+    assert '<div class="table-responsive" tabindex="0">' in html
+    assert 'tabindex="5"' not in html

@@ -152,7 +152,7 @@ def test_every_block_and_heading_of_the_note_renders_exactly_once(note, html):
 
 
 def test_the_note_tables_keep_their_alignment_and_escaped_pipes(note, html):
-    assert html.count('<div class="table-responsive">') == html.count("<table") >= 10
+    assert html.count('<div class="table-responsive" tabindex="0">') == html.count("<table") >= 10
     assert 'class="text-center"' in html and 'class="text-end"' in html
     assert "<th>命令</th>" in html  # a table without alignment colons
     assert "<code>{{ name | title }}</code>" in html
