@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wtforms import EmailField, Field, Form, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
 from myblog.services.passwords import MIN_PASSWORD_LENGTH, TOO_COMMON, is_common
 
@@ -12,6 +12,7 @@ def username_field(label: str = "Username") -> StringField:
     """A login name: 2–40 letters, digits, '.', '_' or '-'."""
     return StringField(
         label,
+        render_kw={"autocomplete": "username"},
         validators=[
             DataRequired(),
             Length(min=2, max=40),
@@ -22,7 +23,11 @@ def username_field(label: str = "Username") -> StringField:
 
 def email_field(label: str = "Email") -> EmailField:
     """A required, well-formed email address."""
-    return EmailField(label, validators=[DataRequired(), Email(), Length(max=254)])
+    return EmailField(
+        label,
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
 
 
 def not_common(form: Form, field: Field) -> None:
@@ -37,4 +42,24 @@ def new_password_field(label: str = "Password", description: str = "") -> Passwo
         label,
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024), not_common],
         description=description,
+        # password managers offer to generate and save a new password here
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def current_password_field(label: str = "Current password") -> PasswordField:
+    """The password the account has now, asked for before a change."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def repeat_password_field(label: str = "Repeat password") -> PasswordField:
+    """The new password once more, which must match the field named `password`."""
+    return PasswordField(
+        label,
+        validators=[DataRequired(), EqualTo("password", "Passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
     )

@@ -1,15 +1,21 @@
-"""The logged-in user's own account: change the email address (confirmed by mail), log out
+"""The logged-in user's own account: the email address (confirmed by mail), the password, log out
 everywhere."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from myblog.admin.blueprint import bp
-from myblog.admin.forms import ActionForm, EmailChangeForm
-from myblog.services.accounts import AccountError, end_sessions, request_email_change
+from myblog.admin.forms import ActionForm, EmailChangeForm, PasswordChangeForm
+from myblog.models import User
+from myblog.services.accounts import (
+    AccountError,
+    change_own_password,
+    end_sessions,
+    request_email_change,
+)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -28,7 +34,37 @@ def edit_account() -> ResponseReturnValue:
         else:
             flash("Check the new address: the change takes effect when you open the link.", "info")
             return redirect(url_for("admin.edit_account"))
-    return render_template("admin/edit_account.html", form=form, sessions_form=ActionForm())
+    return _account_page(form, PasswordChangeForm(formdata=None))
+
+
+def _account_page(email_form: EmailChangeForm, password_form: PasswordChangeForm) -> str:
+    return render_template(
+        "admin/edit_account.html",
+        form=email_form,
+        password_form=password_form,
+        sessions_form=ActionForm(),
+    )
+
+
+@bp.route("/account/password", methods=["POST"])
+def change_password() -> ResponseReturnValue:
+    """Change this account's password (the current one first); other devices must log in again."""
+    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit() and _changed(form, user):
+        login_user(user)  # this browser stays signed in, under the account's new session token
+        flash("Your password is changed; your other devices must log in again.", "success")
+        return redirect(url_for("admin.edit_account"))
+    return _account_page(EmailChangeForm(formdata=None), form), 400
+
+
+def _changed(form: PasswordChangeForm, user: User) -> bool:
+    try:
+        change_own_password(user, current=form.current.data or "", new=form.password.data or "")
+    except AccountError as exc:
+        form.current.errors = [*form.current.errors, str(exc)]
+        return False
+    return True
 
 
 @bp.route("/account/log-out-everywhere", methods=["POST"])

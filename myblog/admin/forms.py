@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    PasswordField,
     SelectField,
     StringField,
     SubmitField,
@@ -18,7 +17,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from myblog.account_fields import email_field, new_password_field, username_field
+from myblog.account_fields import (
+    current_password_field,
+    email_field,
+    new_password_field,
+    repeat_password_field,
+    username_field,
+)
 from myblog.models import Category, CommentPolicy, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.site import LANGUAGES
@@ -170,8 +175,15 @@ class SiteForm(FlaskForm):
 
 class EmailChangeForm(FlaskForm):
     email = email_field("New email")
-    password = PasswordField("Current password", validators=[DataRequired(), Length(max=1024)])
+    password = current_password_field()
     submit = SubmitField("Send confirmation link")
+
+
+class PasswordChangeForm(FlaskForm):
+    current = current_password_field()
+    password = new_password_field("New password")
+    confirm = repeat_password_field()
+    submit = SubmitField("Change password")
 
 
 class InviteForm(FlaskForm):

@@ -1,15 +1,25 @@
 """Forms of the accounts blueprint."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, HiddenField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
 
-from myblog.account_fields import email_field, new_password_field, username_field
+from myblog.account_fields import (
+    current_password_field,
+    email_field,
+    new_password_field,
+    repeat_password_field,
+    username_field,
+)
 
 
 class LoginForm(FlaskForm):
-    login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    login = StringField(
+        "Username or email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = current_password_field("Password")
     remember = BooleanField("Remember me")
     next = HiddenField()
     submit = SubmitField("Log in")
@@ -20,9 +30,7 @@ class SetupForm(FlaskForm):
     username = username_field()
     email = email_field()
     password = new_password_field()
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
-    )
+    confirm = repeat_password_field()
     submit = SubmitField("Create my blog")
 
 
@@ -37,16 +45,12 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password = new_password_field("New password")
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
-    )
+    confirm = repeat_password_field()
     submit = SubmitField("Set new password")
 
 
 class AcceptInviteForm(FlaskForm):
     username = username_field()
     password = new_password_field()
-    confirm = PasswordField(
-        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
-    )
+    confirm = repeat_password_field()
     submit = SubmitField("Create my account")

@@ -52,6 +52,14 @@ def change_password(user: User, password: str) -> None:
     end_sessions(user)
 
 
+def change_own_password(user: User, *, current: str, new: str) -> None:
+    """A signed-in user's change of their own password, which asks for the current one; ends
+    every session of the account; commits. Raises AccountError when `current` is wrong."""
+    if not user.check_password(current):
+        raise AccountError("The current password is not right.")
+    change_password(user, new)
+
+
 def _make_token(data: dict[str, Any], purpose: str) -> str:
     return make_token(data, purpose=purpose, secret=str(current_app.config["SECRET_KEY"]))
 

@@ -17,6 +17,7 @@ from myblog.services.accounts import (
     add_user,
     all_users,
     authenticate,
+    change_own_password,
     confirm_email_change,
     create_user,
     invite_author,
@@ -306,3 +307,13 @@ def test_a_refused_invitation_leaves_the_session_clean(ctx):
         accept_invitation(token=token, username="owner", password="ann-password")
     assert not (db.session.new or db.session.dirty or db.session.deleted)
     assert user_count() == 1
+
+
+def test_changing_ones_own_password_asks_for_the_current_one(ctx):
+    user = new_user("alice", password="long-enough-pw")
+    token = user.session_token
+    with pytest.raises(AccountError, match="current password is not right"):
+        change_own_password(user, current="wrong-password", new="another-long-pw")
+    assert user.check_password("long-enough-pw") and user.session_token == token
+    change_own_password(user, current="long-enough-pw", new="another-long-pw")
+    assert user.check_password("another-long-pw") and user.session_token != token

@@ -126,7 +126,8 @@ def test_unknown_language_is_escaped_plain_code() -> None:
     html = render_markdown("```nosuchlang\n<b>bold</b> & more\n```\n")
     # the same code box as a known language, without colours (GitHub boxes every fence)
     assert html.strip() == (
-        '<div class="highlight"><pre tabindex="0"><code>&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre></div>'
+        '<div class="highlight"><pre tabindex="0"><code>'
+        "&lt;b&gt;bold&lt;/b&gt; &amp; more\n</code></pre></div>"
     )
 
 
