@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -25,7 +24,14 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES
 from pygments.util import ClassNotFound
 
-__all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
+__all__ = [
+    "count_links",
+    "highlight_css",
+    "is_wide",
+    "parse",
+    "render_comment",
+    "render_markdown",
+]
 
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
@@ -119,6 +125,11 @@ _WIDE_CHAR = re.compile(
     "\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6"
     "\U00020000-\U0003fffd]"
 )
+
+
+def is_wide(char: str) -> bool:
+    """True for one East Asian wide character (Han, kana, Hangul, full-width punctuation)."""
+    return bool(char) and _WIDE_CHAR.match(char) is not None
 
 
 def _mask_wide(text: str) -> str:
@@ -248,6 +259,11 @@ def render_markdown(text: str) -> str:
     return _sanitise(_MD.render(text))
 
 
+def parse(text: str) -> list[Token]:
+    """The block tokens of Markdown source, as the blog's renderer reads it (for excerpts)."""
+    return _MD.parse(text)
+
+
 # --- comments ----------------------------------------------------------------------------------
 
 # Readers' comments get a small subset: paragraphs, emphasis, code, quotes, lists and links.
@@ -303,36 +319,6 @@ _LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\((?!\s*<?(?:https?://|
 def count_links(text: str) -> int:
     """How many links a comment's source holds (URLs, `www.` names, Markdown and autolinks)."""
     return len(_LINK_PATTERN.findall(text))
-
-
-# --- excerpts ----------------------------------------------------------------------------------
-
-_TRAILING_PUNCTUATION = " \t\n,.;:!?、，。；：！？-—"
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not _WIDE_CHAR.match(char)
-
-
-def make_excerpt(text: str, length: int = 200) -> str:
-    """Return a plain-text (not HTML-escaped) excerpt of Markdown `text`, at most `length` chars."""
-    if length <= 0:
-        return ""
-    # Code blocks, footnote markers and footnote bodies read as noise in a summary.
-    stripped = nh3.clean(
-        render_markdown(text), tags=set(), clean_content_tags={"pre", "sup", "section"}
-    )
-    plain = " ".join(html.unescape(stripped).split())
-    if len(plain) <= length:
-        return plain
-    limit = length - 1  # leave room for the ellipsis
-    cut = plain[:limit]
-    if cut and _is_word_char(cut[-1]) and _is_word_char(plain[limit]):
-        space = cut.rfind(" ")
-        # Only back off to a space if that keeps most of the text (one very long word is cut).
-        if space > limit // 2:
-            cut = cut[:space]
-    return cut.rstrip(_TRAILING_PUNCTUATION) + "…"
 
 
 # --- stylesheet --------------------------------------------------------------------------------
