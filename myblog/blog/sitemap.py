@@ -3,6 +3,7 @@ the blog has more pages than one sitemap may list (50,000 by the protocol)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -16,11 +17,14 @@ from myblog.queries.sitemap import SitemapRow, sitemap_rows, sitemap_size
 from myblog.web import or_404
 
 XML = "application/xml"
+_QUOTES = {"'": "&apos;"}
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # kept out of search engines: the writers' side, sign-in pages and the JSON API
 PRIVATE_PATHS = ("/admin", "/auth", "/api")
 # what werkzeug's string converter leaves unquoted in a path segment (as in templating.py)
 _CONVERTER_SAFE = "!$&'()*+,/:;=@"
+# letters, digits and "-._~": nothing to quote, nothing to escape (most slugs)
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]+\Z")
 _MARKER = "__myblog_key__"
 _ROUTES = {
     "post": ("blog.show_post", "slug"),
@@ -48,7 +52,8 @@ def _addresses() -> Callable[[SitemapRow], str]:
     def address(row: SitemapRow) -> str:
         if row.kind in fixed:
             return fixed[row.kind]
-        return prefixes[row.kind] + quote(row.key, safe=_CONVERTER_SAFE)
+        key = row.key if _PLAIN.match(row.key) else quote(row.key, safe=_CONVERTER_SAFE)
+        return prefixes[row.kind] + key
 
     return address
 
@@ -58,7 +63,7 @@ def _urlset(found: list[SitemapRow]) -> Iterable[str]:
     yield f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
     for row in found:
         lastmod = f"<lastmod>{rfc3339(row.lastmod)}</lastmod>" if row.lastmod else ""
-        yield f"<url><loc>{escape(address(row))}</loc>{lastmod}</url>\n"
+        yield f"<url><loc>{escape(address(row), _QUOTES)}</loc>{lastmod}</url>\n"
     yield "</urlset>\n"
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     bindparam,
+    case,
     func,
     literal_column,
     null,
@@ -56,41 +57,43 @@ def _visible() -> ColumnElement[bool]:
     return Post.visible_clause(bindparam("now", type_=UTCDateTime()))
 
 
-def _newest(kind: str, ident: Any, key: Any) -> Select[*tuple[Any, ...]]:
-    """A row per group with the newest publication and edit among its readable posts."""
-    return select(
-        _constant(KINDS.index(kind)).label("rank"),
-        ident.label("id"),
-        key.label("key"),
-        func.max(Post.published_at).label("published"),
-        func.max(Post.updated_at).label("updated"),
-    ).where(_visible())
+def _changed() -> ColumnElement[datetime]:
+    # a post's last change: its last edit, or its publication when that came later (a post
+    # scheduled ahead goes live after its last edit); one date per row to read back
+    return case((Post.updated_at > Post.published_at, Post.updated_at), else_=Post.published_at)
 
 
 @statement
 def _pages() -> CompoundSelect[*tuple[Any, ...]]:
+    # the readable posts are read once (a CTE both databases materialise, since it is used
+    # several times), not once per kind of page: the posts table's rows are wide
+    visible = (
+        select(Post.id, Post.slug, Post.category_id, Post.author_id, _changed().label("lastmod"))
+        .where(_visible())
+        .cte("visible")
+    )
+
+    def newest(kind: str, ident: Any, key: Any) -> Select[*tuple[Any, ...]]:
+        """A row per group with the last change among its readable posts."""
+        rank = _constant(KINDS.index(kind)).label("rank")
+        lastmod = func.max(visible.c.lastmod).label("lastmod")
+        return select(rank, ident.label("id"), key.label("key"), lastmod)
+
     unknown = type_coerce(null(), UTCDateTime())
-    about = select(_constant(KINDS.index("about")), _constant(0), _constant(""), unknown, unknown)
-    post = select(
-        _constant(KINDS.index("post")), Post.id, Post.slug, Post.published_at, Post.updated_at
-    ).where(_visible())
-    category = _newest("category", Category.id, Category.slug).join(
-        Category, Post.category_id == Category.id
-    )
-    tag = (
-        _newest("tag", Tag.id, Tag.slug)
-        .join(post_tags, post_tags.c.post_id == Post.id)
-        .join(Tag, Tag.id == post_tags.c.tag_id)
-    )
-    author = _newest("author", User.id, User.username).join(User, Post.author_id == User.id)
+    whole = newest("home", _constant(0), _constant("")).select_from(visible)
+    by_tag = visible.join(post_tags, post_tags.c.post_id == visible.c.id).join(Tag)
     return union_all(
-        _newest("home", _constant(0), _constant("")).select_from(Post),
-        _newest("archive", _constant(0), _constant("")).select_from(Post),
-        about,
-        post,
-        category.group_by(Category.id, Category.slug),
-        tag.group_by(Tag.id, Tag.slug),
-        author.group_by(User.id, User.username),
+        whole,
+        newest("archive", _constant(0), _constant("")).select_from(visible),
+        select(_constant(KINDS.index("about")), _constant(0), _constant(""), unknown),
+        select(_constant(KINDS.index("post")), visible.c.id, visible.c.slug, visible.c.lastmod),
+        newest("category", Category.id, Category.slug)
+        .select_from(visible.join(Category, visible.c.category_id == Category.id))
+        .group_by(Category.id, Category.slug),
+        newest("tag", Tag.id, Tag.slug).select_from(by_tag).group_by(Tag.id, Tag.slug),
+        newest("author", User.id, User.username)
+        .select_from(visible.join(User, visible.c.author_id == User.id))
+        .group_by(User.id, User.username),
     )
 
 
@@ -98,7 +101,7 @@ def _pages() -> CompoundSelect[*tuple[Any, ...]]:
 def _page_statement() -> Select[*tuple[Any, ...]]:
     pages = _pages().subquery()
     return (
-        select(pages.c.rank, pages.c.key, pages.c.published, pages.c.updated)
+        select(pages.c.rank, pages.c.key, pages.c.lastmod)
         .order_by(pages.c.rank, pages.c.id)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -113,11 +116,10 @@ def _count_statement() -> Select[*tuple[Any, ...]]:
 def sitemap_rows(*, offset: int, limit: int, now: datetime | None = None) -> list[SitemapRow]:
     """`limit` pages of the sitemap from the `offset`-th on (0 is the home page)."""
     params = {"now": now or utcnow(), "limit": limit, "offset": offset}
-    found = []
-    for rank, key, published, updated in rows(_page_statement(), params):
-        dates = [moment for moment in (published, updated) if moment is not None]
-        found.append(SitemapRow(KINDS[rank], key, max(dates) if dates else None))
-    return found
+    return [
+        SitemapRow(KINDS[rank], key, lastmod)
+        for rank, key, lastmod in rows(_page_statement(), params)
+    ]
 
 
 def sitemap_size(now: datetime | None = None) -> int:
