@@ -119,6 +119,8 @@ def _blog_settings(config_name: str, instance_path: Path) -> dict[str, Any]:
     return {
         "MAX_CONTENT_LENGTH": _int("MYBLOG_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
         "MYBLOG_POSTS_PER_PAGE": _int("MYBLOG_POSTS_PER_PAGE", 10),
+        # URLs per sitemap before it splits under an index (the protocol allows 50,000)
+        "MYBLOG_SITEMAP_PAGE_SIZE": min(_positive("MYBLOG_SITEMAP_PAGE_SIZE", 50_000), 50_000),
         "MYBLOG_UPLOAD_DIR": uploads,
         "MYBLOG_AUTO_MIGRATE": _bool("MYBLOG_AUTO_MIGRATE", config_name == "development"),
         "PREFERRED_URL_SCHEME": os.environ.get("MYBLOG_URL_SCHEME", "http"),

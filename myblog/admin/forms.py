@@ -24,7 +24,7 @@ from myblog.account_fields import (
     repeat_password_field,
     username_field,
 )
-from myblog.models import Category, CommentPolicy, Post, PostStatus, Role, Tag
+from myblog.models import Category, CommentPolicy, FeedContent, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.site import LANGUAGES
 from myblog.services.taxonomy import split_tags
@@ -169,6 +169,14 @@ class SiteForm(FlaskForm):
         "Language of the blog's email",
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
         default="en",
+    )
+    feed_content = SelectField(
+        "What the feeds carry of each post",
+        choices=[
+            SelectChoice(FeedContent.SUMMARY.value, "Its summary (readers come to the blog)"),
+            SelectChoice(FeedContent.FULL.value, "The whole post (read in the feed reader)"),
+        ],
+        default=FeedContent.SUMMARY.value,
     )
     submit = SubmitField("Save")
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from myblog.admin.access import editable_post, require_admin
 from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
-from myblog.models import CommentPolicy, Post, PostStatus
+from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
 from myblog.services import outbox_admin, taxonomy
 from myblog.services import posts as post_service
@@ -112,7 +112,7 @@ def delete_post(post_id: int) -> ResponseReturnValue:
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings() -> ResponseReturnValue:
-    """The blog's settings: title, tagline, About page, comment policy, mail language."""
+    """The blog's settings: title, tagline, About page, comment policy, mail language, feeds."""
     require_admin()
     form = SiteForm(obj=settings_row())
     if form.validate_on_submit():
@@ -122,6 +122,7 @@ def edit_settings() -> ResponseReturnValue:
             about=form.about.data or "",
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
+            feed_content=FeedContent(form.feed_content.data),
         )
         flash("Settings saved.", "success")
         return redirect(url_for("admin.edit_settings"))

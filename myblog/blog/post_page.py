@@ -6,12 +6,13 @@ shows the page again with a refused comment kept in the form) render it from her
 
 from __future__ import annotations
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, current_app, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from myblog.blog.forms import CommentForm
+from myblog.blog.metadata import post_metadata
 from myblog.models import Post, User
 from myblog.models.types import utcnow
 from myblog.queries.post_page import PostView, neighbours, thread, visible_post_view
@@ -94,5 +95,6 @@ def render_post_page(
         hidden={"csrf_token": csrf_value, "parent_id": parent_id or "", "started": stamp},
         replying_to=replying_to,
         comments_open=comment_service.accepts_comments(post, utcnow()),
+        meta=post_metadata(post, url_for("blog.show_post", slug=post.slug, _external=True)),
     )
     return make_response(body, status)

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import (
-    Response,
     abort,
     current_app,
-    g,
     make_response,
     redirect,
     render_template,
@@ -37,8 +33,9 @@ def blog_context() -> dict[str, object]:
     # scoped to this blueprint's templates; computed without touching the database.
     # Each page of a listing is its own canonical page; other query strings are dropped.
     values = dict(request.view_args or {})
-    if request.args.get("page", "1") != "1":
-        values["page"] = request.args["page"]
+    page = request.args.get("page", "1")
+    if page.isascii() and page.isdigit() and int(page) > 1:  # as page_arg reads "?page=02": 2
+        values["page"] = int(page)
     return {"canonical_url": url_for(request.endpoint or "blog.index", _external=True, **values)}
 
 
@@ -98,16 +95,6 @@ def show_month(year: int, month: int) -> ResponseReturnValue:
 def about() -> ResponseReturnValue:
     """The About page the owner writes in the settings."""
     return render_template("blog/about.html")
-
-
-@bp.route("/feed.xml")
-def feed() -> ResponseReturnValue:
-    """Atom feed of the newest posts."""
-    pagination = listings.public_posts(page=1, per_page=20)
-    body = render_template(
-        "blog/feed.xml", posts=pagination.items, updated=datetime.now(UTC), site=g.site
-    )
-    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.route("/theme/<any(light, dark):theme>", methods=["POST"])

@@ -3,7 +3,7 @@
 from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
 from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
-from myblog.models.site import Site
+from myblog.models.site import FeedContent, Site
 from myblog.models.upload import Upload
 from myblog.models.user import Profile, Role, User
 
@@ -12,6 +12,7 @@ __all__ = [
     "Comment",
     "CommentPolicy",
     "CommentStatus",
+    "FeedContent",
     "OutboxEmail",
     "OutboxStatus",
     "Post",

@@ -1,11 +1,20 @@
 """Blog-wide settings kept in the database: a single row, created by the first-run setup."""
 
+import enum
+
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
 from myblog.models.comment import CommentPolicy
 from myblog.models.types import str_enum
+
+
+class FeedContent(enum.StrEnum):
+    """What a feed's entries carry: the excerpt, or the whole post."""
+
+    SUMMARY = "summary"
+    FULL = "full"
 
 
 class Site(db.Model):  # type: ignore[name-defined]
@@ -21,6 +30,10 @@ class Site(db.Model):  # type: ignore[name-defined]
     )
     # language of the mail the blog sends (templates under email/<language>/ when present)
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # what the Atom and JSON feeds carry of each post
+    feed_content: Mapped[FeedContent] = mapped_column(
+        str_enum(FeedContent), default=FeedContent.SUMMARY
+    )
 
     def __repr__(self) -> str:
         return f"<Site {self.title!r}>"

@@ -90,6 +90,12 @@ _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
 }
 
 
+def post_filter(kind: str) -> ColumnElement[bool]:
+    """The condition of one kind of listing ("all", "category", "tag", "author", "month"),
+    with its bound parameters (`key`, or `start` and `end`)."""
+    return _FILTERS[kind]()
+
+
 @statement
 def _listing(kind: str) -> Select[*tuple[Any, ...]]:
     return (

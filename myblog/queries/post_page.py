@@ -25,6 +25,7 @@ class PostView:
     body_html: str
     status: PostStatus
     published_at: datetime | None
+    updated_at: datetime
     allow_comments: bool
     author_id: int
     author: AuthorRef
@@ -45,6 +46,7 @@ def _post_view_statement() -> Select[*tuple[Any, ...]]:
         Post.body_html,
         Post.status,
         Post.published_at,
+        Post.updated_at,
         Post.allow_comments,
         Post.author_id,
     ).where(Post.slug == bindparam("slug"))

@@ -11,6 +11,7 @@ from typing import Any, cast
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from myblog.extensions import db
 from myblog.models import Post, PostStatus, Tag, User
@@ -152,7 +153,10 @@ def promote_due_posts(now: datetime | None = None) -> list[Post]:
 
 
 def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200) -> int:
-    """Re-render every post's HTML and excerpt from its Markdown; returns the count."""
+    """Re-render every post's HTML and excerpt from its Markdown; returns the count.
+
+    A post keeps its `updated_at`: the renderer changed, not the post, so feeds and the
+    sitemap do not announce every post as modified."""
     count = 0
     last_id = 0
     while True:
@@ -164,6 +168,7 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
         for post in posts:
             post.body_html = render_markdown(without_title_heading(post.body, post.title))
             post.excerpt = post.summary or make_excerpt(post.body)
+            flag_modified(post, "updated_at")  # written back as it is: no onupdate
         db.session.commit()
         count += len(posts)
         last_id = posts[-1].id

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from myblog.extensions import cache, db
-from myblog.models import CommentPolicy, Site
+from myblog.models import CommentPolicy, FeedContent, Site
 from myblog.services.markdown import render_markdown
 
 _CACHE_KEY = "myblog:site"
@@ -22,6 +22,7 @@ class SiteInfo:
     about_html: str
     comment_policy: CommentPolicy = CommentPolicy.TRUST_RETURNING
     language: str = "en"
+    feed_content: FeedContent = FeedContent.SUMMARY
 
 
 # languages the blog's mail can be written in (templates under email/<code>/, English the default)
@@ -42,6 +43,7 @@ def get_site() -> SiteInfo | None:
         about_html=site.about_html,
         comment_policy=CommentPolicy(site.comment_policy),
         language=site.language,
+        feed_content=FeedContent(site.feed_content),
     )
     cache.set(_CACHE_KEY, info)
     return info
@@ -76,8 +78,10 @@ def update_site(
     about: str,
     comment_policy: CommentPolicy | None = None,
     language: str | None = None,
+    feed_content: FeedContent | None = None,
 ) -> Site:
-    """Save the blog's title, tagline, About page and (when given) comment and mail settings."""
+    """Save the blog's title, tagline, About page and (when given) comment, mail and feed
+    settings."""
     # refused before anything changes, so a refusal leaves the session clean
     if language is not None and language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
@@ -93,6 +97,8 @@ def update_site(
         site.comment_policy = comment_policy
     if language is not None:
         site.language = language
+    if feed_content is not None:
+        site.feed_content = feed_content
     db.session.commit()
     forget_site()
     return site

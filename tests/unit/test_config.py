@@ -34,6 +34,7 @@ SETTINGS_FROM_ENV = [
     "MYBLOG_CSRF_SECONDS",
     "MYBLOG_MAIL_GIVE_UP_DAYS",
     "MYBLOG_MAIL_SEND_TIMEOUT",
+    "MYBLOG_SITEMAP_PAGE_SIZE",
 ]
 GOOD_KEY = "0123456789abcdef" * 4
 
@@ -158,6 +159,19 @@ def test_the_redis_timeout_is_a_setting(tmp_path, monkeypatch):
     assert settings["MYBLOG_REDIS_TIMEOUT"] == 0.1
     assert settings["CACHE_OPTIONS"]["socket_timeout"] == 0.1
     assert settings["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] == 0.1
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, 50_000), ("500", 500), ("80000", 50_000)])
+def test_a_sitemap_lists_at_most_what_the_protocol_allows(tmp_path, monkeypatch, given, expected):
+    if given is not None:
+        monkeypatch.setenv("MYBLOG_SITEMAP_PAGE_SIZE", given)
+    assert DevelopmentConfig.load(tmp_path)["MYBLOG_SITEMAP_PAGE_SIZE"] == expected
+
+
+def test_a_sitemap_page_lists_at_least_one_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("MYBLOG_SITEMAP_PAGE_SIZE", "0")
+    with pytest.raises(RuntimeError, match="MYBLOG_SITEMAP_PAGE_SIZE"):
+        DevelopmentConfig.load(tmp_path)
 
 
 # --- several processes need shared rate-limit counters ------------------------------------------

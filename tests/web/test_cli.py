@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.cli import routes_command
@@ -185,6 +185,25 @@ def test_render_posts_restores_the_html(runner, app, factory):
             post = db.session.get(Post, post_id)
             assert "<strong>bold</strong>" in post.body_html
             assert "stale" not in post.excerpt
+
+
+def test_render_posts_remakes_excerpts_from_the_first_paragraph_and_keeps_updated_at(
+    runner, app, factory
+):
+    body = "# Heading\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nThe first real paragraph."
+    [post_id] = factory.posts(1, body=body)
+    then = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with app.app_context():
+        # an excerpt as the old flattening made it, last changed long ago
+        flattened = "Heading a b 1 2 The first real paragraph."
+        db.session.execute(update(Post).values(excerpt=flattened, updated_at=then))
+        db.session.commit()
+    result = runner.invoke(args=["render-posts"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        assert post.excerpt == "The first real paragraph."
+        assert post.updated_at == then
 
 
 def test_publish_due_publishes_only_posts_whose_time_has_come(runner, app, factory):

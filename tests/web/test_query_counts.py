@@ -10,8 +10,25 @@ from myblog.models import Post
 MAX_STATEMENTS = 5
 # what each public page runs for an anonymous reader (site settings come from the cache):
 # a listing is one statement (tags packed in its rows), a term page adds its term, the post
-# page reads post+tags, both neighbours, and the comment thread
-EXPECTED = {"home": 1, "post": 3, "category": 2, "tag": 2, "author": 2, "month": 1, "archive": 0}
+# page reads post+tags, both neighbours, and the comment thread; a feed is one statement (a term's
+# feed adds its term), the sitemap one while it fits in one page (sitemap-N one each, its index
+# one more: see test_the_sitemap_index_and_its_pages_run_a_fixed_count), robots.txt none
+EXPECTED = {
+    "home": 1,
+    "post": 3,
+    "category": 2,
+    "tag": 2,
+    "author": 2,
+    "month": 1,
+    "archive": 0,
+    "feed": 1,
+    "json feed": 1,
+    "category feed": 2,
+    "tag feed": 2,
+    "author feed": 2,
+    "sitemap": 1,
+    "robots": 0,
+}
 START = datetime(2024, 6, 28, 12, tzinfo=UTC)  # every post falls in June 2024
 
 
@@ -40,6 +57,13 @@ def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
         "author": "/author/owner",
         "month": "/archive/2024/6",
         "archive": "/archive",
+        "feed": "/feed.xml",
+        "json feed": "/feed.json",
+        "category feed": "/category/python/feed.xml",
+        "tag feed": "/tag/flask/feed.json",
+        "author feed": "/author/owner/feed.xml",
+        "sitemap": "/sitemap.xml",
+        "robots": "/robots.txt",
     }
 
     small = {name: statements_for(client, count_queries, path) for name, path in pages.items()}
@@ -50,7 +74,7 @@ def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
         assert len(large[name]) == len(small[name]), (name, small[name], large[name])
         assert len(large[name]) == EXPECTED[name], (name, large[name])
         # the archive's month counts are cached after the warm-up request: no query at all
-        least = 0 if name == "archive" else 1
+        least = 0 if name in ("archive", "robots") else 1
         assert least <= len(large[name]) <= MAX_STATEMENTS, (name, large[name])
 
 
@@ -62,3 +86,18 @@ def test_listing_shows_a_full_page_of_posts_with_1000_posts(app, client, factory
     assert html.count('href="/tag/sql"') == 10
     assert len(statements) <= MAX_STATEMENTS
     assert client.get("/?page=101").status_code == 404
+
+
+def test_the_sitemap_index_and_its_pages_run_a_fixed_count(app, client, factory, count_queries):
+    app.config["MYBLOG_SITEMAP_PAGE_SIZE"] = 50  # split at 50 URLs rather than 50,000
+    counts = []
+    for total in (100, 1000):
+        have = len(counts) * 100
+        factory.posts(total - have, tags=["flask"], start=START)
+        index = statements_for(client, count_queries, "/sitemap.xml")
+        assert "<sitemapindex" in client.get("/sitemap.xml").get_data(as_text=True)
+        page = statements_for(client, count_queries, "/sitemap-2.xml")
+        counts.append((len(index), len(page)))
+    # the index: the first page's rows say the blog is past one page, then one count; a page:
+    # its rows alone
+    assert counts == [(2, 1), (2, 1)]

@@ -39,6 +39,7 @@ def test_serving_pages_loads_no_markdown_engine_pillow_or_alembic(app, factory, 
         category_slug = db.session.get(Category, category).slug
         url = str(db.engine.url)
     paths = ["/", f"/post/{slug}", f"/category/{category_slug}", "/tag/python", "/archive"]
+    paths += ["/feed.xml", "/feed.json", "/tag/python/feed.xml", "/sitemap.xml", "/robots.txt"]
     env = {"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-c", SERVE % (HEAVY,), *paths],

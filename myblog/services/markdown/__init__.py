@@ -38,7 +38,9 @@ def count_links(text: str) -> int:
 
 def make_excerpt(text: str, length: int = 200) -> str:
     """Return a plain-text (not HTML-escaped) excerpt of Markdown `text`, at most `length` chars."""
-    result: str = _engine().make_excerpt(text, length)
+    from myblog.services.markdown import excerpt
+
+    result: str = excerpt.make_excerpt(text, length)
     return result
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -29,7 +28,14 @@ from myblog.services.markdown.emoji_codes import emoji_rule
 from myblog.services.markdown.linkify import WIDE_CHAR, CjkAwareLinkify
 from myblog.services.markdown.toc import toc_rule
 
-__all__ = ["count_links", "highlight_css", "make_excerpt", "render_comment", "render_markdown"]
+__all__ = [
+    "count_links",
+    "highlight_css",
+    "is_wide",
+    "parse",
+    "render_comment",
+    "render_markdown",
+]
 
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
@@ -119,6 +125,11 @@ def _heading_slug(title: str) -> str:
     # \w is Unicode-aware, so CJK text survives while punctuation (incl. full-width) goes.
     slug = _SLUG_DASHES.sub("-", _SLUG_DROP.sub("", title.lower())).strip("-")
     return slug or "section"
+
+
+def is_wide(char: str) -> bool:
+    """True for one East Asian wide character (Han, kana, Hangul, full-width punctuation)."""
+    return bool(char) and WIDE_CHAR.match(char) is not None
 
 
 # --- render rules ------------------------------------------------------------------------------
@@ -236,6 +247,11 @@ def render_markdown(text: str) -> str:
         return put_formulas(_sanitise(_MD.render(text)))
 
 
+def parse(text: str) -> list[Token]:
+    """The block tokens of Markdown source, as the blog's renderer reads it (for excerpts)."""
+    return _MD.parse(text)
+
+
 # --- comments ----------------------------------------------------------------------------------
 
 # Readers' comments get a small subset: paragraphs, emphasis, code, quotes, lists and links.
@@ -291,36 +307,6 @@ _LINK_PATTERN = re.compile(r"(?i)\b(?:https?://|www\.)|\]\((?!\s*<?(?:https?://|
 def count_links(text: str) -> int:
     """How many links a comment's source holds (URLs, `www.` names, Markdown and autolinks)."""
     return len(_LINK_PATTERN.findall(text))
-
-
-# --- excerpts ----------------------------------------------------------------------------------
-
-_TRAILING_PUNCTUATION = " \t\n,.;:!?、，。；：！？-—"
-_HEADER_ANCHOR = re.compile(r' <a class="header-anchor" href="[^"]*">#</a>')
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not WIDE_CHAR.match(char)
-
-
-def make_excerpt(text: str, length: int = 200) -> str:
-    """Return a plain-text (not HTML-escaped) excerpt of Markdown `text`, at most `length` chars."""
-    if length <= 0:
-        return ""
-    # Code blocks, footnote markers and bodies, and headings' "#" links read as noise in a summary.
-    rendered = _HEADER_ANCHOR.sub("", render_markdown(text))
-    stripped = nh3.clean(rendered, tags=set(), clean_content_tags={"pre", "sup", "section", "nav"})
-    plain = " ".join(html.unescape(stripped).split())
-    if len(plain) <= length:
-        return plain
-    limit = length - 1  # leave room for the ellipsis
-    cut = plain[:limit]
-    if cut and _is_word_char(cut[-1]) and _is_word_char(plain[limit]):
-        space = cut.rfind(" ")
-        # Only back off to a space if that keeps most of the text (one very long word is cut).
-        if space > limit // 2:
-            cut = cut[:space]
-    return cut.rstrip(_TRAILING_PUNCTUATION) + "…"
 
 
 # --- stylesheet --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ def view_of(post: Post) -> PostView:
         body_html=post.body_html,
         status=post.status,
         published_at=post.published_at,
+        updated_at=post.updated_at,
         allow_comments=post.allow_comments,
         author_id=post.author_id,
         author=AuthorRef(post.author.username, post.author.display_name),

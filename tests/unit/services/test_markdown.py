@@ -1,4 +1,5 @@
-"""Tests for the Markdown pipeline: rendering, sanitising, excerpts and the Pygments stylesheet."""
+"""Tests for the Markdown pipeline: rendering, sanitising and the Pygments stylesheet
+(excerpts: test_excerpt.py)."""
 
 from __future__ import annotations
 
@@ -341,72 +342,6 @@ def test_long_chinese_document_renders_completely() -> None:
     assert len(ids) == 30 and len(set(ids)) == 30
     assert ids[0] == "第1节配置-flask-应用"
     assert "style=" not in html
-
-
-# --- excerpts ----------------------------------------------------------------------------------
-
-
-def test_excerpt_short_text_is_returned_whole_without_markup() -> None:
-    assert make_excerpt("# Title\n\nSome **bold** & `code` text.") == (
-        "Title Some bold & code text."
-    )
-
-
-def test_excerpt_english_cuts_on_word_boundary() -> None:
-    text = "The quick brown fox jumps over the lazy dog. " * 10
-    excerpt = make_excerpt(text, length=50)
-    assert len(excerpt) <= 50
-    assert excerpt.endswith("…")
-    assert excerpt == "The quick brown fox jumps over the lazy dog. The…"
-    body = excerpt.removesuffix("…")
-    assert text.startswith(body)
-
-
-def test_excerpt_chinese_cuts_on_character_boundary() -> None:
-    text = "## 简介\n\n" + "我们使用 Flask 构建一个简单而完整的博客系统，" * 20
-    excerpt = make_excerpt(text, length=30)
-    # Cut mid-sentence between Han characters; the dangling "，" is dropped before the "…".
-    assert excerpt == "简介 我们使用 Flask 构建一个简单而完整的博客系统…"
-    assert len(excerpt) <= 30
-    # A Latin word inside Chinese prose is still not split in half.
-    assert make_excerpt(text, length=12) == "简介 我们使用…"
-    assert make_excerpt(text, length=20) == "简介 我们使用 Flask 构建一个简…"
-
-
-def test_excerpt_drops_tags_code_and_footnotes() -> None:
-    text = (
-        "Intro with a [link](https://example.com) and a note[^1].\n\n"
-        "```python\nsecret = 1\n```\n\n"
-        "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
-        "<script>alert(1)</script>\n\n"
-        "[^1]: Footnote body.\n"
-    )
-    excerpt = make_excerpt(text)
-    assert "<" not in excerpt and ">" not in excerpt
-    assert "secret" not in excerpt
-    assert "Footnote body" not in excerpt
-    assert "alert" not in excerpt
-    assert excerpt == "Intro with a link and a note. a b 1 2"
-
-
-def test_excerpt_unescapes_entities_and_collapses_whitespace() -> None:
-    assert make_excerpt("Tom &amp; Jerry   <b>x</b>\n\n\nnext") == "Tom & Jerry x next"
-
-
-@pytest.mark.parametrize("length", [1, 5, 17, 64, 200])
-def test_excerpt_length_is_honoured(length: int) -> None:
-    text = "Lorem ipsum dolor sit amet, 中文内容穿插其中, consectetur adipiscing elit. " * 20
-    assert len(make_excerpt(text, length=length)) <= length
-
-
-def test_excerpt_single_long_word_is_cut_mid_word() -> None:
-    excerpt = make_excerpt("a" * 100, length=10)
-    assert excerpt == "a" * 9 + "…"
-
-
-def test_excerpt_of_empty_input() -> None:
-    assert make_excerpt("") == ""
-    assert make_excerpt("anything", length=0) == ""
 
 
 # --- stylesheet --------------------------------------------------------------------------------

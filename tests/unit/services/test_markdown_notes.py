@@ -204,8 +204,13 @@ def test_the_note_links_and_chinese_prose(html):
     assert "蓝图" in html and "上下文" in html and "踩坑" in html
 
 
-def test_the_note_excerpt_is_its_opening_in_plain_text(note):
+def test_the_note_excerpt_is_its_first_paragraphs_in_plain_text(note):
     excerpt = make_excerpt(note)
-    assert excerpt.startswith("Flask 学习笔记：从 Hello World 到上线 边啃官方文档")
-    assert len(excerpt) <= 200 and excerpt.endswith("…")
-    assert "[1]" not in excerpt and "<" not in excerpt and "**" not in excerpt
+    # the title (a heading) and the table after the first paragraphs stay out
+    assert excerpt.startswith("边啃官方文档边记的 study notes，基于 Flask 3.x 和 Python 3.11。标了")
+    for left_out in ("学习笔记", "Chapter 0", "Git 基本操作", "命令", "查看标签及说明"):
+        assert left_out not in excerpt
+    # whole paragraphs fit: it ends with the third one, a full sentence, and no "…"
+    assert excerpt.endswith("切到第三章的代码。")
+    assert len(excerpt) <= 200
+    assert not any(mark in excerpt for mark in ("[1]", "<", "**", "`"))
