@@ -2,6 +2,7 @@
 
 from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
 from myblog.models.outbox import OutboxEmail, OutboxStatus
+from myblog.models.porting import ImportRecord
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
 from myblog.models.site import Site
 from myblog.models.upload import Upload
@@ -12,6 +13,7 @@ __all__ = [
     "Comment",
     "CommentPolicy",
     "CommentStatus",
+    "ImportRecord",
     "OutboxEmail",
     "OutboxStatus",
     "Post",
