@@ -204,10 +204,10 @@ def export_command(path: Path, with_secrets: bool) -> None:
     posts and the About page as Markdown, comments, accounts, subscribers, settings, uploads.
     `flask import PATH` into an empty blog restores it."""
     zipped = path.suffix.lower() == ".zip"
-    if zipped and path.is_dir() or not zipped and path.exists() and any(path.iterdir()):
-        raise click.ClickException(
-            f"{path} is a folder with files in it: give a new one or a .zip."
-        )
+    if zipped and path.is_dir():
+        raise click.ClickException(f"{path} is a folder: give a .zip file or a new folder.")
+    if not zipped and (path.is_file() or path.is_dir() and any(path.iterdir())):
+        raise click.ClickException(f"{path} is not a new or empty folder (or a .zip file).")
     with click.progressbar(length=export_size(), label="Exporting") as bar:
         entries = _counted(export_entries(with_secrets=with_secrets), bar.update)
         count = write_zip_file(path, entries) if zipped else write_folder(path, entries)

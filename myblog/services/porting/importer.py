@@ -194,17 +194,22 @@ def _store_image(job: Job, path: str, author: User) -> str:
 
 
 def _parents_first(comments: list[CommentItem]) -> list[CommentItem]:
-    """Comments ordered so that each reply comes after the comment it answers."""
+    """The comments in their order, except that a reply waits for the comment it answers."""
     keys = {comment.key for comment in comments}
     placed: set[str] = set()
     ordered: list[CommentItem] = []
     remaining = list(comments)
     while remaining:
-        ready = [c for c in remaining if c.parent_key in placed or c.parent_key not in keys]
-        ready = ready or remaining  # a loop of replies: their parents are dropped
-        ordered += ready
-        placed.update(c.key for c in ready)
-        remaining = [c for c in remaining if c not in ready]
+        waiting = []
+        for comment in remaining:
+            if comment.parent_key in placed or comment.parent_key not in keys:
+                ordered.append(comment)
+                placed.add(comment.key)
+            else:
+                waiting.append(comment)
+        if len(waiting) == len(remaining):  # a loop of replies: their parents are dropped
+            return ordered + waiting
+        remaining = waiting
     return ordered
 
 
