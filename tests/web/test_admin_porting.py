@@ -173,3 +173,10 @@ def test_the_backup_download_is_streamed_uncached_and_restorable(app, admin, fac
         "posts/post-3.md",
     ]
     assert all("password_hash" not in user for user in users)
+
+
+def test_a_single_markdown_note_can_be_uploaded(app, admin):
+    note = "---\ntitle: One note\ntags: [a]\n---\nJust this.\n".encode()
+    html = send(admin, note, "note.md").get_data(as_text=True)
+    assert "Markdown files" in html and "1 imported, 0 skipped, 0 failed." in html
+    assert posts(app) == 1

@@ -31,10 +31,13 @@ from myblog.services.porting.people import create_account, match
 from myblog.services.porting.reading import read_file
 from myblog.services.porting.report import ImportReport, Outcome, Result
 from myblog.services.porting.restore import restore_steps
+from myblog.services.porting.text import one_line
 from myblog.services.posts import Imported, PostInput, save_post
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.taxonomy import get_or_create_term
+from myblog.services.taxonomy import MAX_NAME, get_or_create_term
 from myblog.services.uploads import safe_display_name, store_image
+
+MAX_TITLE = 200  # the posts.title column
 
 
 def run_import(
@@ -121,9 +124,10 @@ def _import_post(job: Job, item: PostItem) -> Outcome:
         return Outcome(item.label, Result.WOULD_IMPORT, f"as “{slug}”", tuple(notes))
     assert author is not None  # Job.account raises instead, outside a dry run
     body = _store_images(job, item, author, notes)
-    category = get_or_create_term(Category, item.category).id if item.category else None
+    category_name = one_line(item.category, MAX_NAME)
+    category = get_or_create_term(Category, category_name).id if category_name else None
     data = PostInput(
-        title=item.title,
+        title=one_line(item.title, MAX_TITLE),
         body=body,
         slug=slug,
         status=item.status,

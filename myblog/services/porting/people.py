@@ -69,7 +69,7 @@ def create_account(item: UserItem, *, now: datetime) -> tuple[User, list[str]]:
     if username != item.username:
         notes.append(f"username “{item.username}” became “{username}”")
     email = item.email.strip().lower()
-    if "@" not in email or find_account(email) is not None:
+    if "@" not in email or len(email) > 254 or find_account(email) is not None:
         email = f"{username.lower()}@imported.invalid"
         notes.append(f"no usable email address: {email} stands in for it")
     role = item.role
@@ -87,7 +87,9 @@ def create_account(item: UserItem, *, now: datetime) -> tuple[User, list[str]]:
     if not item.password_hash:
         notes.append("signs in after choosing a password with “Forgot your password?”")
     user.profile = Profile(
-        display_name=(item.display_name or username)[:80], bio=item.bio, website=item.website
+        display_name=(item.display_name or username)[:80],
+        bio=item.bio,
+        website=(item.website or "")[:255] or None,
     )
     db.session.add(user)
     db.session.flush()

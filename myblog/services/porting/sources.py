@@ -24,6 +24,9 @@ MIB = 1024 * 1024
 RATIO_FLOOR = MIB
 # operating-system litter that is never part of a blog
 _LITTER = ("__MACOSX/", ".DS_Store", "Thumbs.db")
+# a Hugo or Jekyll site's folder also holds its build output, themes and tools: left unread
+_SITE_CONFIGS = ("config.toml", "config.yaml", "hugo.toml", "hugo.yaml", "_config.yml")
+_BUILD_FOLDERS = ("public", "resources", "themes", "_site", "node_modules", "vendor")
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ class FolderFiles(FileSet):
         self.root = root.resolve()
         total = 0
         for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            skipped = _BUILD_FOLDERS if Path(folder) == self.root and self._is_site() else ()
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in skipped)
             for name in sorted(f for f in files if not f.startswith(".")):
                 total += self._consider(Path(folder) / name)
                 if len(self.entries) > limits.entries:
@@ -206,6 +210,9 @@ class FolderFiles(FileSet):
                 f"The folder holds {megabytes(total)}; at most {megabytes(limits.total)} are "
                 "read (MYBLOG_IMPORT_MAX_TOTAL_BYTES)."
             )
+
+    def _is_site(self) -> bool:
+        return any((self.root / name).is_file() for name in _SITE_CONFIGS)
 
     def _consider(self, file: Path) -> int:
         path = file.relative_to(self.root).as_posix()

@@ -204,3 +204,13 @@ def test_without_an_owner_or_an_author_a_post_cannot_be_imported(make_app):
 def test_every_fixture_imports_without_an_unexpected_error(ctx, name):
     report = run_import(read_path(FIXTURES / name))
     assert "an unexpected error (written to the log)" not in {o.detail for o in report.outcomes}
+
+
+def test_overlong_names_are_cut_to_what_the_blog_keeps(ctx, tmp_path):
+    folder = tmp_path / ("很长的文件夹名字" * 10)
+    folder.mkdir()
+    (folder / "note.md").write_text(f"---\ntitle: {'T' * 300}\n---\nBody\n")
+    report = run_import(read_path(tmp_path))
+    assert report.failed == 0
+    imported = db.session.scalars(select(Post)).one()
+    assert len(imported.title) == 200 and len(imported.category.name) == 60

@@ -151,3 +151,12 @@ def test_a_folder_with_too_many_files_is_refused(tmp_path: Path):
         (tmp_path / f"{i}.md").write_text("x")
     with pytest.raises(SourceError, match="more than 50 files"):
         FolderFiles(tmp_path, LIMITS)
+
+
+def test_a_site_folder_leaves_its_build_output_and_themes_unread(tmp_path: Path):
+    (tmp_path / "hugo.toml").write_text("title = 'x'")
+    for folder in ("public", "themes/t", "content/public"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "page.md").write_text("x")
+    files = FolderFiles(tmp_path, LIMITS)
+    assert sorted(files.entries) == ["content/public/page.md", "hugo.toml"]
