@@ -176,7 +176,7 @@ def test_the_backup_download_is_streamed_uncached_and_restorable(app, admin, fac
 
 
 def test_a_single_markdown_note_can_be_uploaded(app, admin):
-    note = "---\ntitle: One note\ntags: [a]\n---\nJust this.\n".encode()
+    note = b"---\ntitle: One note\ntags: [a]\n---\nJust this.\n"
     html = send(admin, note, "note.md").get_data(as_text=True)
     assert "Markdown files" in html and "1 imported, 0 skipped, 0 failed." in html
     assert posts(app) == 1
