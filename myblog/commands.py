@@ -1,11 +1,13 @@
 """flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker,
-rq-worker; shell."""
+rq-worker, import, export; shell."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -20,7 +22,19 @@ from myblog.delivery.stopping import stop_on_signals
 from myblog.extensions import db
 from myblog.models import Post, Role
 from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
+from myblog.services.porting.exporter import (
+    export_entries,
+    export_size,
+    write_folder,
+    write_zip_file,
+)
+from myblog.services.porting.importer import run_import
+from myblog.services.porting.items import SourceError
+from myblog.services.porting.people import find_account
+from myblog.services.porting.reading import read_path
 from myblog.services.posts import promote_due_posts, rerender_all
+
+T = TypeVar("T")
 
 
 @click.command("initdb")
@@ -150,6 +164,56 @@ def rq_worker(burst: bool) -> None:
         raise click.ClickException(f"Redis is unreachable: {exc}") from exc
 
 
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.option("--author", default=None, help="Username that writes what names no account here.")
+@click.pass_context
+@with_appcontext
+def import_command(ctx: click.Context, path: Path, dry_run: bool, author: str | None) -> None:
+    """Import PATH: a folder or zip of Markdown files (a Hugo or Jekyll site too), a WordPress
+    export (.xml), a Ghost export (.json) or a `flask export` backup. Importing it again creates
+    nothing twice; each item is reported, and the command exits with 1 if any failed."""
+    writer = find_account(author) if author else None
+    if author and writer is None:
+        raise click.ClickException(f"There is no account “{author}”.")
+    try:
+        batch = read_path(path)
+    except SourceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with click.progressbar(length=batch.size, label=f"Importing {batch.kind}") as bar:
+        report = run_import(batch, author=writer, dry_run=dry_run, progress=bar.update)
+    for line in report.lines():
+        click.echo(line)
+    if report.failed:
+        ctx.exit(1)
+
+
+def _counted(items: Iterator[T], tick: Callable[[int], None]) -> Iterator[T]:
+    for item in items:
+        yield item
+        tick(1)
+
+
+@click.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--with-secrets", is_flag=True, help="Include password hashes (keep it private!).")
+@with_appcontext
+def export_command(path: Path, with_secrets: bool) -> None:
+    """Write the whole blog to PATH, a .zip file (replaced whole) or a new or empty folder:
+    posts and the About page as Markdown, comments, accounts, subscribers, settings, uploads.
+    `flask import PATH` into an empty blog restores it."""
+    zipped = path.suffix.lower() == ".zip"
+    if zipped and path.is_dir():
+        raise click.ClickException(f"{path} is a folder: give a .zip file or a new folder.")
+    if not zipped and (path.is_file() or path.is_dir() and any(path.iterdir())):
+        raise click.ClickException(f"{path} is not a new or empty folder (or a .zip file).")
+    with click.progressbar(length=export_size(), label="Exporting") as bar:
+        entries = _counted(export_entries(with_secrets=with_secrets), bar.update)
+        count = write_zip_file(path, entries) if zipped else write_folder(path, entries)
+    click.echo(f"Wrote {count} files to {path}.")
+
+
 def shell_context() -> dict[str, Any]:
     """Names available in `flask shell`."""
     return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
@@ -157,6 +221,16 @@ def shell_context() -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
-    for command in (initdb, create_admin, forge, render_posts, publish_due, mail_worker, rq_worker):
+    for command in (
+        initdb,
+        create_admin,
+        forge,
+        render_posts,
+        publish_due,
+        mail_worker,
+        rq_worker,
+        import_command,
+        export_command,
+    ):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

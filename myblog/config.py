@@ -74,6 +74,7 @@ class Config:
             **_database_settings(instance_path),
             **_mail_settings(cls.NAME, redis_url),
             **_blog_settings(cls.NAME, instance_path),
+            **_import_settings(),
             **_limit_settings(),
             **_session_settings(),
             **_shared_storage_settings(redis_url),
@@ -126,6 +127,22 @@ def _blog_settings(config_name: str, instance_path: Path) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": os.environ.get("MYBLOG_URL_SCHEME", "http"),
         # where the blog is reached: links in mail written outside a request use it
         "MYBLOG_BASE_URL": os.environ.get("MYBLOG_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    }
+
+
+def _import_settings() -> dict[str, Any]:
+    """Limits on what `flask import` and the admin's Import page read (zip bombs, huge files)."""
+    mib = 1024 * 1024
+    return {
+        # the largest file the Import page accepts (a zip or an export file)
+        "MYBLOG_IMPORT_MAX_UPLOAD_BYTES": _positive("MYBLOG_IMPORT_MAX_UPLOAD_BYTES", 64 * mib),
+        # every file of a zip or folder together, uncompressed; also an export file's size
+        "MYBLOG_IMPORT_MAX_TOTAL_BYTES": _positive("MYBLOG_IMPORT_MAX_TOTAL_BYTES", 512 * mib),
+        # one file of a zip or folder, uncompressed (images are held to MYBLOG_MAX_UPLOAD_BYTES)
+        "MYBLOG_IMPORT_MAX_FILE_BYTES": _positive("MYBLOG_IMPORT_MAX_FILE_BYTES", 16 * mib),
+        "MYBLOG_IMPORT_MAX_ENTRIES": _positive("MYBLOG_IMPORT_MAX_ENTRIES", 10_000),
+        # uncompressed size / compressed size of one zip entry over 1 MiB
+        "MYBLOG_IMPORT_MAX_RATIO": _positive("MYBLOG_IMPORT_MAX_RATIO", 100),
     }
 
 

@@ -8,6 +8,7 @@ from myblog.admin import (  # noqa: F401
     account,
     comments,
     outbox,
+    porting,
     subscribers,
     taxonomy,
     uploads,

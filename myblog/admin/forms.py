@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -198,3 +199,12 @@ class InviteForm(FlaskForm):
     email = email_field()
     role = role_field()
     submit = SubmitField("Send invitation")
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "A zip, a WordPress export (.xml) or a Ghost export (.json)",
+        validators=[FileRequired("Choose a file to import.")],
+    )
+    dry_run = BooleanField("Only show what would happen (dry run: nothing is changed)")
+    submit = SubmitField("Import")

@@ -2,6 +2,7 @@
 
 from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
 from myblog.models.outbox import OutboxEmail, OutboxStatus
+from myblog.models.porting import ImportRecord
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
 from myblog.models.site import FeedContent, Site
 from myblog.models.upload import Upload
@@ -13,6 +14,7 @@ __all__ = [
     "CommentPolicy",
     "CommentStatus",
     "FeedContent",
+    "ImportRecord",
     "OutboxEmail",
     "OutboxStatus",
     "Post",

@@ -57,6 +57,16 @@ def without_title_heading(body: str, title: str) -> str:
     return body
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A post moving in from elsewhere (an import): it keeps its own times, counts as announced
+    without mailing anyone when it is live already, and the caller commits it together with
+    what comes with it (comments, images, the record of where it came from)."""
+
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
 def _slug_taken(slug: str, post_id: int | None) -> bool:
     query = select(Post.id).where(Post.slug == slug)
     if post_id is not None:
@@ -80,9 +90,15 @@ def _schedule(post: Post, status: PostStatus, when: datetime | None, now: dateti
 
 
 def save_post(
-    data: PostInput, *, author: User, post: Post | None = None, now: datetime | None = None
+    data: PostInput,
+    *,
+    author: User,
+    post: Post | None = None,
+    now: datetime | None = None,
+    imported: Imported | None = None,
 ) -> Post:
-    """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits."""
+    """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits (an
+    `imported` post is only flushed: see Imported)."""
     now = now or utcnow()
     title = data.title.strip()
     if not title:
@@ -94,6 +110,10 @@ def save_post(
         # a half-built post (or its new tags) must not ride along on the caller's next commit
         db.session.rollback()
         raise
+    if imported is not None:
+        _keep_history(post, data, imported, now)
+        db.session.flush()
+        return post
     # a post that is live now mails its subscribers once, in the same commit as the save
     announce(post, now=now)
     db.session.commit()
@@ -123,6 +143,15 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     post.allow_comments = data.allow_comments
     _schedule(post, data.status, data.published_at, now)
     return post
+
+
+def _keep_history(post: Post, data: PostInput, imported: Imported, now: datetime) -> None:
+    if data.status is PostStatus.DRAFT:
+        post.published_at = data.published_at  # a draft keeps the date it once had
+    post.created_at = imported.created_at or post.created_at or now
+    post.updated_at = imported.updated_at or now
+    if post.is_visible(now) and post.announced_at is None:
+        post.announced_at = now  # a back catalogue moving in is not news: nobody is mailed
 
 
 def delete_post(post: Post) -> bool:

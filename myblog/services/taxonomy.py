@@ -75,6 +75,20 @@ def get_or_create_tags(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
+def get_or_create_term(model: type[Term], name: str, *, slug: str = "") -> Term:
+    """The category or tag with this name, creating it if missing (not committed): with `slug`
+    when that is free (a restored backup keeps its addresses), else one made from the name."""
+    name = _clean_name(name)
+    term = _by_name(model, name)
+    if term is None:
+        wanted = slugify(slug) if slug.strip() else ""
+        free = wanted and db.session.scalar(select(model.id).where(model.slug == wanted)) is None
+        term = model(name=name, slug=wanted if free else _new_slug(model, name))
+        db.session.add(term)
+        db.session.flush()
+    return term
+
+
 def create_category(name: str) -> Category:
     """Create a category; refuses a name already in use."""
     name = _clean_name(name)

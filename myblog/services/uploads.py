@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import tempfile
 import warnings
@@ -32,7 +33,14 @@ if TYPE_CHECKING:
 # Pillow is imported by the functions that decode and encode: only uploads need it, and it
 # would add ~5 MB to every worker that only serves pages.
 
-__all__ = ["StoredImage", "UploadError", "safe_display_name", "save_upload", "store_image"]
+__all__ = [
+    "StoredImage",
+    "UploadError",
+    "keep_image",
+    "safe_display_name",
+    "save_upload",
+    "store_image",
+]
 
 UNSUPPORTED_MESSAGE = "That file is not a supported image (PNG, JPEG, GIF or WebP)."
 MAX_DISPLAY_NAME = 255
@@ -134,6 +142,33 @@ def store_image(
         width=clean.width,
         height=clean.height,
     )
+
+
+_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(png|jpg|webp)")
+
+
+def keep_image(
+    data: bytes,
+    *,
+    filename: str,
+    upload_dir: str | Path,
+    max_bytes: int,
+    max_pixels: int = 40_000_000,
+) -> StoredImage:
+    """Store an image this blog re-encoded before (from a backup) as it is, under its own name.
+
+    The name must be one `store_image` gives and the bytes must decode as the format it names,
+    so the file is served as what it is; the bytes are kept, so a restore changes no image.
+    """
+    match = _STORED_NAME.fullmatch(filename)
+    if match is None:
+        raise UploadError(f"“{filename}” is not the name of an uploaded image.")
+    image, detected = _decode(_read_limited(data, max_bytes), max_pixels)
+    output = _OUTPUTS[detected]
+    if output.extension != "." + match.group(1) or detected == "GIF":
+        raise UploadError(f"“{filename}” does not hold the kind of image its name says.")
+    _write_atomically(Path(upload_dir), filename, data)
+    return StoredImage(filename, output.content_type, len(data), image.width, image.height)
 
 
 def _read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:

@@ -19,6 +19,12 @@ HEAVY = (
     "alembic",
     "flask_migrate",
     "pypinyin",
+    # only imports and exports read front matter, convert HTML, guess encodings, parse XML
+    "yaml",
+    "markdownify",
+    "bs4",
+    "charset_normalizer",
+    "defusedxml",
 )
 
 SERVE = """

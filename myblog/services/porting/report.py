@@ -1,0 +1,66 @@
+"""What an import did, item by item: imported, skipped (and why), failed (and why)."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+class Result(enum.StrEnum):
+    IMPORTED = "imported"
+    WOULD_IMPORT = "would import"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One item of the source: a file, a post, an account, an image, a setting."""
+
+    item: str
+    result: Result
+    detail: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class ImportReport:
+    """Every outcome in the order the items were met, and notes about the whole source."""
+
+    kind: str
+    dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.outcomes.append(outcome)
+
+    def counts(self) -> dict[Result, int]:
+        """How many items ended each way (every result present, zero or not)."""
+        counted = Counter(outcome.result for outcome in self.outcomes)
+        return {result: counted[result] for result in Result}
+
+    @property
+    def failed(self) -> int:
+        return self.counts()[Result.FAILED]
+
+    def summary(self) -> str:
+        """One line: what was (or would be) imported, skipped and failed."""
+        counts = self.counts()
+        done = Result.WOULD_IMPORT if self.dry_run else Result.IMPORTED
+        text = (
+            f"{counts[done]} {done.value}, {counts[Result.SKIPPED]} skipped, "
+            f"{counts[Result.FAILED]} failed"
+        )
+        return f"Dry run, nothing was changed: {text}." if self.dry_run else f"{text}."
+
+    def lines(self) -> list[str]:
+        """The report as text, a line per item (and one per note under it)."""
+        lines = [f"Source: {self.kind}"] + [f"Note: {note}" for note in self.notes]
+        for outcome in self.outcomes:
+            detail = f" — {outcome.detail}" if outcome.detail else ""
+            lines.append(f"{outcome.result.value:>12}  {outcome.item}{detail}")
+            lines += [f"{'':>12}  · {note}" for note in outcome.notes]
+        lines.append(self.summary())
+        return lines

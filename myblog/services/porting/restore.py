@@ -1,0 +1,132 @@
+"""Restoring what only a myblog backup holds: settings, categories and tags with their
+addresses, subscribers, and uploads under their own names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+from sqlalchemy import func, select
+
+from myblog.extensions import db
+from myblog.models import Category, CommentPolicy, Post, Subscriber, Tag, Upload
+from myblog.services.porting.items import (
+    ItemError,
+    Restore,
+    SiteItem,
+    SubscriberItem,
+    TermItem,
+    UploadItem,
+)
+from myblog.services.porting.job import Job, Skip, Step
+from myblog.services.porting.report import Outcome, Result
+from myblog.services.site import LANGUAGES, forget_site, update_site
+from myblog.services.taxonomy import Term, get_or_create_term
+from myblog.services.uploads import keep_image
+
+
+def restore_steps(
+    job: Job, restore: Restore, *, before_accounts: bool
+) -> Iterator[tuple[str, Step]]:
+    """The backup's own items: settings, terms and subscribers before the accounts are
+    restored, uploads (which name their uploader) after."""
+    if not before_accounts:
+        for upload in restore.uploads:
+            yield f"upload {upload.filename}", partial(_restore_upload, job, upload)
+        return
+    if restore.site is not None:
+        yield "settings and About page", partial(_restore_site, job, restore.site)
+    for term in restore.terms:
+        yield f"{term.kind} {term.name}", partial(_restore_term, job, term)
+    for subscriber in restore.subscribers:
+        yield f"subscriber {subscriber.email}", partial(_restore_subscriber, job, subscriber)
+
+
+def _restore_site(job: Job, site: SiteItem) -> Outcome:
+    label = "settings and About page"
+    if db.session.scalar(select(Post.id).limit(1)) is not None:
+        raise Skip("this blog has posts already: its own settings are kept")
+    if job.dry_run:
+        return Outcome(label, Result.WOULD_IMPORT, f"“{site.title}”")
+    policies = {policy.value: policy for policy in CommentPolicy}
+    update_site(
+        title=site.title or "My Blog",
+        tagline=site.tagline,
+        about=site.about,
+        comment_policy=policies.get(site.comment_policy),
+        language=site.language if site.language in LANGUAGES else None,
+    )
+    forget_site()
+    return Outcome(label, Result.IMPORTED, f"“{site.title}”")
+
+
+def _restore_term(job: Job, term: TermItem) -> Outcome:
+    if term.kind == "category":
+        return _restore_named(job, term, Category)
+    return _restore_named(job, term, Tag)
+
+
+def _restore_named(job: Job, term: TermItem, model: type[Term]) -> Outcome:
+    label = f"{term.kind} {term.name}"
+    if not term.name.strip():
+        raise ItemError("it has no name")
+    existing = db.session.scalar(select(model).where(func.lower(model.name) == term.name.lower()))
+    if existing is not None:
+        raise Skip(f"already here (as “{existing.slug}”)")
+    if job.dry_run:
+        return Outcome(label, Result.WOULD_IMPORT)
+    created = get_or_create_term(model, term.name, slug=term.slug)
+    notes = () if created.slug == term.slug else (f"its slug “{term.slug}” was taken",)
+    return Outcome(label, Result.IMPORTED, f"as “{created.slug}”", notes)
+
+
+def _restore_subscriber(job: Job, item: SubscriberItem) -> Outcome:
+    label = f"subscriber {item.email}"
+    email = item.email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ItemError("not an email address")
+    if db.session.scalar(select(Subscriber.id).where(Subscriber.email == email)) is not None:
+        raise Skip("already subscribed")
+    state = "confirmed" if item.confirmed_at else "pending"
+    if job.dry_run:
+        return Outcome(label, Result.WOULD_IMPORT, state)
+    subscriber = Subscriber(email=email, confirmed_at=item.confirmed_at)
+    if item.created_at is not None:
+        subscriber.created_at = item.created_at
+    db.session.add(subscriber)
+    return Outcome(label, Result.IMPORTED, state)
+
+
+def _restore_upload(job: Job, item: UploadItem) -> Outcome:
+    label = f"upload {item.filename}"
+    path = f"uploads/{item.filename}"
+    if db.session.scalar(select(Upload.id).where(Upload.filename == item.filename)) is not None:
+        raise Skip("already here")
+    assert job.batch.files is not None
+    if path not in job.batch.files.entries:
+        raise ItemError("its file is not in the backup")
+    uploader = job.account(item.uploader)
+    if job.dry_run:
+        return Outcome(label, Result.WOULD_IMPORT)
+    assert uploader is not None
+    data = job.batch.files.read(path, limit=job.limits.image)
+    target = job.upload_dir / item.filename
+    existed = target.exists()  # a file left from before is not removed if this fails
+    stored = keep_image(
+        data, filename=item.filename, upload_dir=job.upload_dir, max_bytes=job.limits.image
+    )
+    if not existed:
+        job.written.append(target)
+    upload = Upload(
+        filename=stored.filename,
+        original_name=item.original_name[:255],
+        content_type=stored.content_type,
+        size=stored.size,
+        width=stored.width,
+        height=stored.height,
+        uploader_id=uploader.id,
+    )
+    if item.created_at is not None:
+        upload.created_at = item.created_at
+    db.session.add(upload)
+    return Outcome(label, Result.IMPORTED)
