@@ -1,6 +1,7 @@
 """The data model: one module per aggregate."""
 
 from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
+from myblog.models.live import EventKind, LiveEvent
 from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
 from myblog.models.site import Site
@@ -12,6 +13,8 @@ __all__ = [
     "Comment",
     "CommentPolicy",
     "CommentStatus",
+    "EventKind",
+    "LiveEvent",
     "OutboxEmail",
     "OutboxStatus",
     "Post",

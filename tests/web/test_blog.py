@@ -191,6 +191,7 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
     assert re.findall(r"<script[^>]*>", html) == [
         '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
         '<script src="/static/js/comments.js" defer>',
+        '<script src="/static/js/live.js" defer>',
     ]
 
 
