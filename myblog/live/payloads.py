@@ -15,15 +15,23 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from myblog.models import EventKind
 from myblog.queries.post_page import ThreadComment
 from myblog.services.events import EventView, notice
 
 CACHE_SIZE = 2048
-_cache: OrderedDict[tuple[int, str], str] = OrderedDict()
+CACHE_KEY = "myblog.live_payloads"
 _cache_lock = threading.Lock()
+
+
+def _app_cache() -> OrderedDict[tuple[int, str], str]:
+    # per app: two apps in one process (tests) have different events under the same ids
+    cache: OrderedDict[tuple[int, str], str] = current_app.extensions.setdefault(
+        CACHE_KEY, OrderedDict()
+    )
+    return cache
 
 
 def _comment_html(data: dict[str, Any]) -> str:
@@ -62,15 +70,16 @@ def payload(event: EventView) -> tuple[str, dict[str, Any]]:
 def sse_message(event: EventView) -> str:
     """`id:`, `event:` and one `data:` line of JSON (which has no raw line breaks)."""
     key = (event.id, request.script_root)
+    cache = _app_cache()
     with _cache_lock:
-        text = _cache.get(key)
+        text = cache.get(key)
     if text is None:
         name, data = payload(event)
         text = f"id: {event.id}\nevent: {name}\ndata: {json.dumps(data)}\n\n"
         with _cache_lock:
-            _cache[key] = text
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+            cache[key] = text
+            while len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
     return text
 
 

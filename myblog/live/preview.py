@@ -66,9 +66,10 @@ def answer(raw: str | bytes) -> Message:
 
 def allowed() -> bool:
     """A signed-in writer, on a page of this very site (the Origin of the handshake)."""
-    # the host alone: behind a TLS proxy the app may see http while the page was https
-    origin = request.headers.get("Origin") or ""
-    same_site = urlsplit(origin).netloc == request.host
+    # the host name alone: behind a TLS proxy the app may see http while the page was https,
+    # and cookies do not tell ports apart anyway
+    origin = urlsplit(request.headers.get("Origin") or "").hostname
+    same_site = origin is not None and origin == urlsplit(f"//{request.host}").hostname
     signed_in = bool(current_user.is_authenticated)
     db.session.close()  # the socket may live for hours: no database connection kept meanwhile
     return same_site and signed_in
