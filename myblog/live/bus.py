@@ -107,6 +107,9 @@ class RedisBus:
         except Exception as exc:  # any Redis or socket failure: the pollers find the events
             self._paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
             self._went_down(exc)
+            return
+        if self._down:
+            self._came_back()
 
     def subscribe(self, wake: Wake) -> Callable[[], None]:
         stop = threading.Event()
