@@ -62,7 +62,9 @@ def test_a_later_id_cannot_commit_before_an_earlier_one(pg_app):
 def test_a_published_post_is_replayed_and_its_page_carries_the_position(pg_app):
     with pg_app.app_context():
         owner = db.session.scalars(select(User)).one()
-        post = save_post(PostInput(title="Hello", body="x", status=PostStatus.PUBLISHED), author=owner)
+        post = save_post(
+            PostInput(title="Hello", body="x", status=PostStatus.PUBLISHED), author=owner
+        )
         [event] = events.replay(0).events
         assert (event.kind, event.post_id, event.public) == (EventKind.POST, post.id, True)
         slug = post.slug
