@@ -95,7 +95,7 @@ def test_redis_down_streams_poll_and_wake_ups_come_back(make_app, redis_server, 
         for _ in range(3):
             newest, took = commit_event(writer)
             assert took < 1  # a commit never waits on a Redis that is away
-            wait_for(lambda: hub.latest == newest, 5, "the poll of the database")
+            wait_for(lambda n=newest: hub.latest == n, 5, "the poll of the database")
         wait_for(lambda: not get_bus(reader).connected, 5, "the reader to notice")
         time.sleep(1.5)  # the subscriber fails again meanwhile: still one line
         down = [r for r in caplog.records if "unreachable" in r.getMessage()]
