@@ -303,3 +303,21 @@ def test_the_badge_counts_what_a_writer_has_not_seen(ctx):
     events.mark_seen(writer, listed[0].id)
     assert events.notification_state(writer) == (0, newest)
     assert db.session.scalar(select(func.count(LiveEvent.id))) == 3
+
+
+def test_the_background_pass_prunes_now_and_then(app, ctx, monkeypatch):
+    from myblog.delivery import passes
+
+    monkeypatch.setitem(passes._last_prune, "at", -passes.PRUNE_EVERY)
+    post = post_by(owner())
+    for _ in range(3):
+        comment_on(post, CommentPolicy.OPEN)
+    db.session.execute(update(LiveEvent).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    passes.periodic_pass(lambda email: None)
+    assert len(log()) == 1  # the newest stays
+    comment_on(post, CommentPolicy.OPEN)
+    db.session.execute(update(LiveEvent).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    passes.periodic_pass(lambda email: None)
+    assert len(log()) == 2  # not again within PRUNE_EVERY
