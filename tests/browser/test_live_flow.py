@@ -205,3 +205,55 @@ def test_the_editor_previews_over_a_websocket_and_falls_back_to_http(blog, brows
     expect(other.locator(".editor")).to_have_attribute("data-preview-via", "http")
     context.close()
     assert console.unexpected() == []
+
+
+def test_after_a_server_restart_the_page_gets_what_it_missed(tmp_path, page, console):
+    from werkzeug.serving import make_server
+
+    from myblog import create_app
+    from myblog.live.hub import close_hub
+
+    app = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'restart.sqlite'}",
+            "MYBLOG_LIVE_HEARTBEAT_SECONDS": 0.5,
+        },
+    )
+    with app.app_context():
+        db.create_all()
+        setup_blog(title="Restarts", username="alice", email="a@example.com", password=PASSWORD)
+    slug = publish(app, "Through a restart")
+
+    def serve(port: int = 0) -> tuple[Any, threading.Thread]:
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        return server, thread
+
+    def stop(server: Any, thread: threading.Thread) -> None:
+        close_hub(app)  # what gunicorn.conf.py does when a worker is told to stop
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    server, thread = serve()
+    port = server.server_port
+    console.expect(r"ERR_CONNECTION_REFUSED|Failed to load resource")  # while it is down
+    try:
+        page.goto(f"http://127.0.0.1:{port}/post/{slug}")
+        following(page)
+        before = guest_comment(app, slug, "Before the restart", policy=CommentPolicy.OPEN)
+        expect(page.locator(f"#comment-{before}")).to_be_visible()
+        stop(server, thread)
+        missed = guest_comment(app, slug, "While it was down", policy=CommentPolicy.OPEN)
+        server, thread = serve(port)
+        expect(page.locator(f"#comment-{missed}")).to_be_visible(timeout=15_000)
+        expect(page.locator("#comments-title")).to_have_text("2 comments")
+        assert page.locator(f"#comment-{before}").count() == 1  # not twice
+    finally:
+        stop(server, thread)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert console.unexpected() == []
