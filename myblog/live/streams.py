@@ -23,6 +23,7 @@ from flask import Response, current_app, jsonify, stream_with_context
 from myblog.extensions import db
 from myblog.live.hub import Hub
 from myblog.live.payloads import poll_item, sse_message, sse_ping, sse_reload
+from myblog.queries import release_connection
 from myblog.services import events
 from myblog.services.events import Channel, EventView
 
@@ -54,6 +55,7 @@ def from_database(channel: Channel, after: int | None) -> Step:
         replay = events.replay(after)
     finally:
         db.session.close()
+        release_connection()  # and the public pages' read connection, had a hook taken one
     accepted = [e for e in replay.events if channel.accepts(e)]
     return Step(accepted, replay.cursor, replay.reload)
 
