@@ -51,8 +51,12 @@ def _register_blueprints(app: Flask) -> None:
     from myblog.api import bp as api_bp
     from myblog.auth import bp as auth_bp
     from myblog.blog import bp as blog_bp
+    from myblog.live import bp as live_bp
+    from myblog.live import init_app as init_live
 
     app.register_blueprint(blog_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(live_bp, url_prefix="/live")
+    init_live(app)

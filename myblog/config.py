@@ -78,6 +78,7 @@ class Config:
             **_limit_settings(),
             **_session_settings(),
             **_shared_storage_settings(redis_url),
+            **_live_settings(),
         )
         return settings
 
@@ -173,6 +174,18 @@ def _session_settings() -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": _int("MYBLOG_CSRF_SECONDS", 8 * 3600),
         "SECRET_KEY_FALLBACKS": _list("MYBLOG_SECRET_KEY_FALLBACKS"),
         "MYBLOG_TRUSTED_PROXIES": _trusted_proxies(),
+    }
+
+
+def _live_settings() -> dict[str, Any]:
+    """The live streams (myblog/live/): heartbeats, how long a long poll or a stream lasts, how
+    often the database is polled without a working Redis, and how long events are kept."""
+    return {
+        "MYBLOG_LIVE_HEARTBEAT_SECONDS": _float("MYBLOG_LIVE_HEARTBEAT_SECONDS", 15),
+        "MYBLOG_LIVE_POLL_WAIT_SECONDS": _float("MYBLOG_LIVE_POLL_WAIT_SECONDS", 25),
+        "MYBLOG_LIVE_STREAM_SECONDS": _float("MYBLOG_LIVE_STREAM_SECONDS", 600),
+        "MYBLOG_LIVE_DB_POLL_SECONDS": _float("MYBLOG_LIVE_DB_POLL_SECONDS", 2),
+        "MYBLOG_LIVE_KEEP_HOURS": _positive("MYBLOG_LIVE_KEEP_HOURS", 24),
     }
 
 

@@ -95,7 +95,10 @@ def make_app(tmp_path, database_templates):
         return app
 
     yield build
+    from myblog.live.hub import close_hub
+
     for app in apps:
+        close_hub(app)  # a test that opened a live stream started this app's hub thread
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

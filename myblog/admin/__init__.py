@@ -7,6 +7,7 @@ from myblog.admin import (  # noqa: F401
     access,
     account,
     comments,
+    notifications,
     outbox,
     porting,
     subscribers,

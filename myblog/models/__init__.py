@@ -1,6 +1,7 @@
 """The data model: one module per aggregate."""
 
 from myblog.models.comment import Comment, CommentPolicy, CommentStatus, Subscriber
+from myblog.models.live import EventKind, LiveEvent
 from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.porting import ImportRecord
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
@@ -15,6 +16,8 @@ __all__ = [
     "CommentStatus",
     "FeedContent",
     "ImportRecord",
+    "EventKind",
+    "LiveEvent",
     "OutboxEmail",
     "OutboxStatus",
     "Post",

@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     # carried by every session and remember-me cookie of this user (see get_id); replacing it
     # ends them all. Nullable only for rows older than the column: no cookie matches NULL.
     session_token: Mapped[str | None] = mapped_column(String(64), default=new_session_token)
+    # the newest live event (myblog.models.live) this writer has seen on the notifications page
+    notifications_seen_id: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # one-to-one: uselist is implied by the scalar Mapped[Profile] annotation
     profile: Mapped[Profile] = relationship(

@@ -14,6 +14,7 @@ from myblog.models import Category, Post, Profile, Tag, User, post_tags
 from myblog.models.types import UTCDateTime, utcnow
 from myblog.queries import rows, statement
 from myblog.queries.bylines import AuthorRef, TermRef, pop_byline, select_with_byline
+from myblog.queries.post_page import live_position
 
 
 class PageNotFound(LookupError):
@@ -43,6 +44,9 @@ class Page:
     page: int
     per_page: int
     has_next: bool
+    # the newest live event when the home page's posts were read (None: other listings, or
+    # no post at all); the page's live script follows from there
+    live_after: int | None = None
 
     @property
     def has_prev(self) -> bool:
@@ -98,10 +102,11 @@ def post_filter(kind: str) -> ColumnElement[bool]:
 
 @statement
 def _listing(kind: str) -> Select[*tuple[Any, ...]]:
+    columns = [Post.id, Post.title, Post.slug, Post.excerpt, Post.published_at, Post.updated_at]
+    if kind == "all":  # the home page follows new posts live
+        columns.append(live_position())
     return (
-        select_with_byline(
-            Post.id, Post.title, Post.slug, Post.excerpt, Post.published_at, Post.updated_at
-        )
+        select_with_byline(*columns)
         .where(Post.visible_clause(bindparam("now", type_=UTCDateTime())), _FILTERS[kind]())
         .order_by(Post.published_at.desc(), Post.id.desc())
         # bound, not literal, so that one statement object serves every page number
@@ -118,11 +123,14 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
     if not found and page > 1:
         raise PageNotFound(page)
     cards = []
+    live_after = None
     for row in found[:per_page]:
         values = row._asdict()
         byline = pop_byline(values)
+        live_after = values.pop("live_after", None)
         cards.append(PostCard(**values, **byline))
-    return Page(items=cards, page=page, per_page=per_page, has_next=len(found) > per_page)
+    has_next = len(found) > per_page
+    return Page(cards, page=page, per_page=per_page, has_next=has_next, live_after=live_after)
 
 
 def public_posts(

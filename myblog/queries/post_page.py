@@ -6,9 +6,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, bindparam, literal, select, tuple_, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 
-from myblog.models import Comment, CommentStatus, Post, PostStatus, User
+from myblog.models import Comment, CommentStatus, LiveEvent, Post, PostStatus, User
 from myblog.models.types import UTCDateTime, utcnow
 from myblog.queries import rows, statement
 from myblog.queries.bylines import AuthorRef, TermRef, pop_byline, select_with_byline
@@ -31,9 +41,19 @@ class PostView:
     author: AuthorRef
     category: TermRef | None
     tags: list[TermRef]
+    # the newest live event when the post was read: the page's live script follows from there
+    live_after: int = field(default=0, compare=False)
 
     def is_visible(self, now: datetime) -> bool:
         return Post.visible_at(self.status, self.published_at, now)
+
+
+def live_position() -> Any:
+    """The newest live event id, as a column of a page's statement: read in the same statement
+    as what the page shows, so the page's script misses nothing committed after it (and what it
+    gets twice, it recognises by id)."""
+    newest = select(func.coalesce(func.max(LiveEvent.id), 0)).scalar_subquery()
+    return newest.label("live_after")
 
 
 @statement
@@ -49,6 +69,7 @@ def _post_view_statement() -> Select[*tuple[Any, ...]]:
         Post.updated_at,
         Post.allow_comments,
         Post.author_id,
+        live_position(),
     ).where(Post.slug == bindparam("slug"))
 
 

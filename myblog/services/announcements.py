@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from myblog.extensions import db
 from myblog.models import Post, Subscriber
 from myblog.models.types import utcnow
+from myblog.services.events import record_post_live
 from myblog.services.links import external_url
 from myblog.services.outbox import NewEmail, RenderedMail, enqueue_many, render_mail
 from myblog.services.site import site_title
@@ -68,7 +69,10 @@ def announce(post: Post, *, now: datetime | None = None, catch_up: bool = False)
     went_live = post.published_at or now
     if catch_up and went_live <= now - ANNOUNCE_WINDOW:
         return 0
-    return _queue_post_mails(post, now)
+    queued = _queue_post_mails(post, now)
+    # the readers' "new post" notice, in the same commit as the mark and the mails
+    record_post_live(post)
+    return queued
 
 
 def _queue_post_mails(post: Post, now: datetime) -> int:

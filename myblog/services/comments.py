@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from myblog.extensions import db
 from myblog.models import Comment, CommentPolicy, CommentStatus, Post, User
 from myblog.models.types import utcnow
+from myblog.services.events import record_comment
 from myblog.services.links import external_url
 from myblog.services.markdown import count_links, render_comment
 from myblog.services.outbox import queue_mail
@@ -195,6 +196,7 @@ def submit_comment(
     db.session.add(comment)
     db.session.flush()
     _notify(comment, post)
+    record_comment(comment, post)
     db.session.commit()
     return comment
 
@@ -326,14 +328,19 @@ def moderate(user: User, action: str, ids: Iterable[int]) -> int:
         db.session.commit()
         # what this request deleted: not those another one deleted after they were read
         return int(cast("CursorResult[Any]", result).rowcount)
+    approved = []
     changed = 0
     for comment in comments:
         if action == Action.APPROVE and comment.status is not CommentStatus.APPROVED:
             comment.status = CommentStatus.APPROVED
             _notify_parent(comment)
+            approved.append(comment)
             changed += 1
         elif action == Action.SPAM and comment.status is not CommentStatus.SPAM:
             comment.status = CommentStatus.SPAM
             changed += 1
+    # last, after every row this transaction changes: the events' order lock is held to the end
+    for comment in approved:
+        record_comment(comment, comment.post)
     db.session.commit()
     return changed

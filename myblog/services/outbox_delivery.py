@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, select, update
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
+from myblog.services.events import record_mail_given_up
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 30 * 60
@@ -129,12 +130,15 @@ def deliver(
     while batch.ids and (keep_going is None or keep_going()):
         email_id = batch.ids[0]
         email = db.session.get(OutboxEmail, email_id, populate_existing=True)
+        outcome = None
         if email is not None and email.status == OutboxStatus.SENDING:
             outcome = _send_one(batch, email, send, now=clock())
             getattr(report, outcome).append(email_id)
         rest = batch.ids[1:]
         lease_end = clock() + batch.lease
         held = _renew(batch, rest, lease_end)
+        if outcome == "failed" and email is not None:
+            record_mail_given_up(email)  # the admins hear of it, in the same commit
         db.session.commit()
         batch.sent.pop(email_id, None)
         batch.ids, batch.lease_end = [i for i in rest if i in held], lease_end

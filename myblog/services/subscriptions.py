@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from myblog.extensions import db
 from myblog.models import Subscriber
 from myblog.models.types import utcnow
+from myblog.services.events import record_subscriber
 from myblog.services.links import external_url
 from myblog.services.outbox import queue_mail
 from myblog.services.site import site_title
@@ -175,8 +176,11 @@ def confirm(token: str, *, now: datetime | None = None) -> LinkResult[ConfirmOut
         .values(confirmed_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
+    confirmed = result.rowcount == 1  # type: ignore[attr-defined]
+    if confirmed:
+        record_subscriber(address)  # the admins hear of it, in the same commit
     db.session.commit()
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if confirmed:
         return LinkResult(ConfirmOutcome.CONFIRMED, address)
     if _find(address) is not None:
         return LinkResult(ConfirmOutcome.ALREADY_CONFIRMED, address)

@@ -66,6 +66,9 @@ def live_server(tmp_path: Path, live_server_settings: dict[str, Any]) -> Iterato
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
+        from myblog.live.hub import close_hub
+
+        close_hub(app)  # the pages' live streams end, and the hub's thread with them
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()

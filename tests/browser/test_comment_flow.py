@@ -72,6 +72,9 @@ def blog_server(tmp_path: Path, mail_server, monkeypatch) -> Iterator[tuple[str,
     try:
         yield f"http://127.0.0.1:{server.server_port}", app
     finally:
+        from myblog.live.hub import close_hub
+
+        close_hub(app)  # the pages' live streams end, and the hub's thread with them
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()

@@ -194,6 +194,7 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
         '<script type="application/ld+json">',
         '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
         '<script src="/static/js/comments.js" defer>',
+        '<script src="/static/js/live.js" defer>',
     ]
     data = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
     assert json.loads(data)["headline"] == "<script>alert(3)</script> title"

@@ -1,4 +1,7 @@
 // Editor: server-rendered live preview and image upload. Loaded from a file: the CSP forbids inline script.
+// The preview goes over one WebSocket (/live/preview) while it is open, else through POST
+// /api/preview; a socket that closes is tried again after a while. Autosave will use the same
+// socket (messages: docs/live.md).
 (function () {
   "use strict";
   var editor = document.querySelector(".editor");
@@ -41,8 +44,47 @@
     });
   });
 
+  var socket = null;
+  var socketWaiting = 0;  // the seq sent over the socket and not answered yet
+  var socketAgainAt = 0;
+
+  function show(data, via) {
+    if (data.seq !== undefined && data.seq !== seq) return;  // a newer keystroke already asked again
+    // the server sanitised this HTML with the same pipeline that renders saved posts
+    preview.innerHTML = data.html !== undefined ? data.html : "";
+    if (data.error) preview.textContent = data.error.message;
+    if (data.type === "error") preview.textContent = data.message;
+    editor.dataset.previewVia = via;
+  }
+
+  function openSocket() {
+    if (socket || !window.WebSocket || !editor.dataset.socketUrl || Date.now() < socketAgainAt) return;
+    // this page's scheme and host: behind a TLS proxy the server may not know it is https
+    var path = new URL(editor.dataset.socketUrl, location.href).pathname;
+    var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
+    socket = ws;
+    ws.onopen = function () { if (ws === socket) render(); };
+    ws.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.seq === socketWaiting) socketWaiting = 0;
+      show(data, "socket");
+    };
+    ws.onclose = function () {
+      if (ws !== socket) return;
+      socket = null;
+      socketAgainAt = Date.now() + 30000;
+      if (socketWaiting) { socketWaiting = 0; render(); }  // its answer is lost: ask over HTTP
+    };
+  }
+
   function render() {
     var mine = ++seq;
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socketWaiting = mine;
+      socket.send(JSON.stringify({type: "preview", seq: mine, markdown: source.value}));
+      return;
+    }
+    openSocket();
     freshToken(false).then(function (csrf) {
       return fetch(editor.dataset.previewUrl, {
         method: "POST",
@@ -52,10 +94,8 @@
       });
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (mine !== seq) return;  // a newer keystroke already asked again
-      // the server sanitised this HTML with the same pipeline that renders saved posts
-      preview.innerHTML = data.html !== undefined ? data.html : "";
-      if (data.error) preview.textContent = data.error.message;
-    }).catch(function () { preview.textContent = "Preview unavailable."; });
+      show(data, "http");
+    }).catch(function () { if (mine === seq) preview.textContent = "Preview unavailable."; });
   }
 
   source.addEventListener("input", function () {
