@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from myblog.admin.blueprint import bp
-from myblog.admin.forms import ActionForm, EmailChangeForm, PasswordChangeForm
+from myblog.admin.forms import ActionForm, EmailChangeForm, PasswordChangeForm, ProfileForm
 from myblog.models import User
 from myblog.services.accounts import (
     AccountError,
@@ -16,6 +16,8 @@ from myblog.services.accounts import (
     end_sessions,
     request_email_change,
 )
+from myblog.services.profiles import ProfileError, remove_avatar, set_avatar, update_profile
+from myblog.services.uploads import UploadError
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -34,16 +36,47 @@ def edit_account() -> ResponseReturnValue:
         else:
             flash("Check the new address: the change takes effect when you open the link.", "info")
             return redirect(url_for("admin.edit_account"))
-    return _account_page(form, PasswordChangeForm(formdata=None))
+    return _account_page(email_form=form)
 
 
-def _account_page(email_form: EmailChangeForm, password_form: PasswordChangeForm) -> str:
+def _account_page(
+    *,
+    email_form: EmailChangeForm | None = None,
+    password_form: PasswordChangeForm | None = None,
+    profile_form: ProfileForm | None = None,
+) -> str:
+    user = current_user._get_current_object()
     return render_template(
         "admin/edit_account.html",
-        form=email_form,
-        password_form=password_form,
+        form=email_form or EmailChangeForm(formdata=None),
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        profile_form=profile_form or ProfileForm(formdata=None, obj=user.profile),
+        avatar=user.profile.avatar if user.profile else None,
         sessions_form=ActionForm(),
     )
+
+
+@bp.route("/account/profile", methods=["POST"])
+def edit_profile() -> ResponseReturnValue:
+    """Save the name bylines show, a short bio, a website and an avatar."""
+    form = ProfileForm()
+    if form.validate_on_submit() and _profile_saved(form, current_user._get_current_object()):
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("admin.edit_account"))
+    return _account_page(profile_form=form), 400
+
+
+def _profile_saved(form: ProfileForm, user: User) -> bool:
+    try:
+        update_profile(user, form.to_input())
+        if form.remove_avatar.data:
+            remove_avatar(user)
+        elif form.avatar.data:
+            set_avatar(user, form.avatar.data.stream)
+    except (ProfileError, UploadError) as exc:
+        form.form_errors.append(str(exc))
+        return False
+    return True
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -55,7 +88,7 @@ def change_password() -> ResponseReturnValue:
         login_user(user)  # this browser stays signed in, under the account's new session token
         flash("Your password is changed; your other devices must log in again.", "success")
         return redirect(url_for("admin.edit_account"))
-    return _account_page(EmailChangeForm(formdata=None), form), 400
+    return _account_page(password_form=form), 400
 
 
 def _changed(form: PasswordChangeForm, user: User) -> bool:

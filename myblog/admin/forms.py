@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -27,6 +28,7 @@ from myblog.account_fields import (
 )
 from myblog.models import Category, CommentPolicy, FeedContent, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
+from myblog.services.profiles import MAX_BIO, MAX_DISPLAY_NAME, ProfileInput
 from myblog.services.site import LANGUAGES
 from myblog.services.taxonomy import split_tags
 
@@ -186,6 +188,31 @@ class EmailChangeForm(FlaskForm):
     email = email_field("New email")
     password = current_password_field()
     submit = SubmitField("Send confirmation link")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        "Display name",
+        validators=[DataRequired(), Length(max=MAX_DISPLAY_NAME)],
+        description="Shown on your posts and your author page.",
+    )
+    bio = TextAreaField("Short bio", validators=[Length(max=MAX_BIO)], render_kw={"rows": 3})
+    website = URLField("Website", validators=[Optional(), Length(max=255)])
+    avatar = FileField(
+        "Avatar",
+        description="PNG, JPEG, GIF or WebP; cut to a square.",
+        render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
+    )
+    remove_avatar = BooleanField("Remove my avatar")
+    submit = SubmitField("Save profile")
+
+    def to_input(self) -> ProfileInput:
+        """The submitted profile, for the profiles service."""
+        return ProfileInput(
+            display_name=self.display_name.data or "",
+            bio=self.bio.data or "",
+            website=self.website.data or "",
+        )
 
 
 class PasswordChangeForm(FlaskForm):

@@ -103,6 +103,8 @@ class Profile(db.Model):  # type: ignore[name-defined]
     display_name: Mapped[str | None] = mapped_column(String(80))
     bio: Mapped[str | None] = mapped_column(Text)
     website: Mapped[str | None] = mapped_column(String(255))
+    # an image in the upload folder, cut square and re-encoded (services/profiles.py)
+    avatar: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship(back_populates="profile")
 

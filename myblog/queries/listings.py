@@ -78,6 +78,8 @@ class AuthorInfo:
     username: str
     display_name: str
     bio: str | None
+    website: str | None = None
+    avatar: str | None = None
 
 
 _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
@@ -177,7 +179,14 @@ def _term_statement(kind: str) -> Select[*tuple[Any, ...]]:
 @statement
 def _author_statement() -> Select[*tuple[Any, ...]]:
     return (
-        select(User.id, User.username, Profile.display_name, Profile.bio)
+        select(
+            User.id,
+            User.username,
+            Profile.display_name,
+            Profile.bio,
+            Profile.website,
+            Profile.avatar,
+        )
         .outerjoin(Profile, Profile.user_id == User.id)
         .where(User.username == bindparam("username"))
     )
@@ -196,7 +205,9 @@ def find_author(username: str) -> AuthorInfo | None:
         return None
     author = found[0]
     display_name = author.display_name or author.username
-    return AuthorInfo(author.id, author.username, display_name, author.bio)
+    return AuthorInfo(
+        author.id, author.username, display_name, author.bio, author.website, author.avatar
+    )
 
 
 ARCHIVE_CACHE_KEY = "myblog:archive"

@@ -126,12 +126,18 @@ def store_image(
     upload_dir: str | Path,
     max_bytes: int,
     max_pixels: int = 40_000_000,
+    square: int | None = None,
 ) -> StoredImage:
-    """Validate an uploaded image, re-encode it without metadata and save it under a random name."""
+    """Validate an uploaded image, re-encode it without metadata and save it under a random name
+    (cut to a centred square of `square` pixels a side when given, as for an avatar)."""
     raw = _read_limited(data, max_bytes)
     image, detected = _decode(raw, max_pixels)
     output = _OUTPUTS[detected]
     clean = _strip(image, output)
+    if square is not None:
+        from PIL import ImageOps
+
+        clean = ImageOps.fit(clean, (square, square))
     payload = _encode(clean, output)
     filename = secrets.token_hex(16) + output.extension
     _write_atomically(Path(upload_dir), filename, payload)
