@@ -20,7 +20,8 @@ THEMES = ("light", "dark")
 def _template_globals() -> dict[str, Any]:
     # No queries here: g.site was loaded (and cached) before the view ran.
     theme = request.cookies.get("theme")
-    return {"site": g.get("site"), "theme": theme if theme in THEMES else "light"}
+    # "auto": no choice made, so the page follows the reader's system (static/js/theme.js)
+    return {"site": g.get("site"), "theme": theme if theme in THEMES else "auto"}
 
 
 def month_name(month: int) -> str:

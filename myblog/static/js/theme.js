@@ -1,0 +1,25 @@
+// Light or dark: the reader's own choice (a cookie the server renders into data-bs-theme), or,
+// until they make one, their system's preference, followed when it changes. Loaded in <head>
+// so the page is painted in the right colours from the start.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  if (root.dataset.themeChoice !== "auto" || !window.matchMedia) return;
+  var dark = window.matchMedia("(prefers-color-scheme: dark)");
+
+  function follow() {
+    var theme = dark.matches ? "dark" : "light";
+    root.dataset.bsTheme = theme;
+    // the toggle offers the other one (its form was rendered for a light page)
+    var button = document.getElementById("theme-toggle");
+    if (!button) return;
+    var other = theme === "dark" ? "light" : "dark";
+    button.form.action = button.form.action.replace(/\/(light|dark)$/, "/" + other);
+    button.textContent = other === "light" ? "☀ Light" : "☾ Dark";
+    button.setAttribute("aria-label", "Switch to " + other + " theme");
+  }
+
+  follow();
+  dark.addEventListener("change", follow);
+  document.addEventListener("DOMContentLoaded", follow);
+})();
