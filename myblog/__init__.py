@@ -17,7 +17,7 @@ def create_app(
     The parts are imported here, not at the top, so that importing one module of the package
     (a model in a migration, say) does not build the whole app.
     """
-    from myblog import commands, database, delivery, errors, queries, security, templating
+    from myblog import commands, database, delivery, errors, i18n, queries, security, templating
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, limiter, login_manager
     from myblog.web import IdConverter
@@ -34,6 +34,7 @@ def create_app(
         extension.init_app(app)
     _register_blueprints(app)
     security.init_app(app)
+    i18n.init_app(app)
     templating.init_app(app)
     queries.init_app(app)
     errors.init_app(app)
