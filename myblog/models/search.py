@@ -19,10 +19,10 @@ TABLE = "post_search"
 SQLITE_CREATE = (
     # `ascii`: tokens arrive cut and folded, separated by spaces; every non-ASCII character is
     # part of a token, so the database cuts nothing differently. `plain` is only stored.
-    "CREATE VIRTUAL TABLE post_search USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5("
     "title, tags, body, plain UNINDEXED, tokenize = 'ascii')",
     # a post deleted any way (by id, with its author) leaves no row behind
-    "CREATE TRIGGER post_search_after_delete AFTER DELETE ON posts BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS post_search_after_delete AFTER DELETE ON posts BEGIN "
     "DELETE FROM post_search WHERE rowid = old.id; END",
 )
 SQLITE_DROP = (
@@ -30,10 +30,10 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS post_search",
 )
 POSTGRES_CREATE = (
-    "CREATE TABLE post_search ("
+    "CREATE TABLE IF NOT EXISTS post_search ("
     "post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE, "
     "document TSVECTOR NOT NULL, plain TEXT NOT NULL)",
-    "CREATE INDEX ix_post_search_document ON post_search USING gin (document)",
+    "CREATE INDEX IF NOT EXISTS ix_post_search_document ON post_search USING gin (document)",
 )
 POSTGRES_DROP = ("DROP TABLE IF EXISTS post_search",)
 

@@ -19,7 +19,7 @@ from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
-from myblog.services.search import index_post, reindex_posts
+from myblog.services.search import index_post, matching_posts, reindex_posts
 from myblog.services.slugs import slugify, unique_slug
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
@@ -234,9 +234,10 @@ def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None)
 
 
 def manageable_posts(
-    *, user: User, page: int, per_page: int, status: PostStatus | None = None
+    *, user: User, page: int, per_page: int, status: PostStatus | None = None, search: str = ""
 ) -> Pagination:
-    """Posts this user may manage (all for admins, own for authors), newest change first."""
+    """Posts this user may manage (all for admins, own for authors), newest change first;
+    with `search`, only those matching it (in any status)."""
     query = (
         select(Post)
         .options(
@@ -251,6 +252,8 @@ def manageable_posts(
         query = query.where(Post.author_id == user.id)
     if status is not None:
         query = query.where(Post.status == status)
+    if search.strip():
+        query = query.where(matching_posts(search))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 

@@ -166,9 +166,20 @@ class SearchResults:
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
 
-    def iter_pages(self) -> list[int | None]:
-        """Page numbers to link, with None for a gap (like Flask-SQLAlchemy's pagination)."""
-        shown = {1, self.pages, *range(self.page - 2, self.page + 3)}
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 1,
+        left_current: int = 2,
+        right_current: int = 2,
+        right_edge: int = 1,
+    ) -> list[int | None]:
+        """Page numbers to link, None for a gap (as Flask-SQLAlchemy's pagination gives)."""
+        shown = {
+            *range(1, left_edge + 1),
+            *range(self.page - left_current, self.page + right_current + 1),
+            *range(self.pages - right_edge + 1, self.pages + 1),
+        }
         numbers: list[int | None] = []
         for number in sorted(n for n in shown if 1 <= n <= self.pages):
             if numbers and number - (numbers[-1] or 0) > 1:
