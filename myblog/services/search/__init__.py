@@ -42,6 +42,7 @@ __all__ = [
     "SearchHit",
     "SearchResults",
     "index_post",
+    "indexable_count",
     "matching_posts",
     "parse_query",
     "rebuild",
