@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_QUERY = 200  # characters a query may have
 MAX_TERMS = 10  # terms a query keeps; the rest are ignored
@@ -40,8 +41,11 @@ _BLOCK_TAG = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 
 
+@lru_cache(maxsize=65536)
 def fold_word(word: str) -> str:
     """A word as the index holds it: compatibility forms unified, case-folded, no accents."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -49,6 +53,8 @@ def fold_word(word: str) -> str:
 def fold_cjk(run: str) -> str:
     """A CJK run as the index holds it: each character in its compatibility form, one for one
     (so that positions in the folded run are positions in the text)."""
+    if unicodedata.is_normalized("NFKC", run):
+        return run
     out = []
     for char in run:
         folded = unicodedata.normalize("NFKC", char)
