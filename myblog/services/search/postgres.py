@@ -7,7 +7,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, cast, column, func, select, table, text
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from myblog.services.search.documents import Document
@@ -41,13 +52,15 @@ def tsvector_text(document: Document) -> str:
     )
 
 
-def tsquery_text(query: Query) -> str:
-    """The query as tsquery input: every term must match; a phrase's tokens adjacent."""
+def tsquery_text(query: Query, *, heading: bool = False) -> str:
+    """The query as tsquery input: every term must match; a phrase's tokens adjacent (with
+    `heading`, in the title or the tags: weights A and B)."""
     parts = []
     for term in query.terms:
-        tokens = [_quoted(t) for t in term.tokens]
+        weights = "AB" if heading else ""
+        tokens = [f"{_quoted(t)}:{weights}" if heading else _quoted(t) for t in term.tokens]
         if term.prefix:
-            tokens[-1] += ":*"
+            tokens[-1] = f"{_quoted(term.tokens[-1])}:*{weights}"
         parts.append("(" + " <-> ".join(tokens) + ")")
     return " & ".join(parts)
 
@@ -90,15 +103,32 @@ def matching_ids(query: Query) -> Select[tuple[Any]]:
 
 
 def params(query: Query) -> dict[str, Any]:
-    """The bound values `ranked` needs for this query."""
-    return {"match": tsquery_text(query)}
+    """The bound values `hits` and `match_count` need for this query."""
+    return {"match": tsquery_text(query), "heading_match": tsquery_text(query, heading=True)}
+
+
+def _newest(match: str) -> Select[Any]:
+    rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
+    query = select(_index.c.post_id.label("post_id"), (-rank).label("rank"))
+    return query.where(_matches(bindparam(match))).order_by(_index.c.post_id.desc())
 
 
 def hits() -> Select[Any]:
-    """SELECT `post_id` and `rank` (smaller is better) of the posts matching `:match`."""
-    rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
-    return select(_index.c.post_id.label("post_id"), (-rank).label("rank")).where(
-        _matches(bindparam("match"))
+    """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
+    `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
+    newest = _newest("match").limit(bindparam("candidates")).subquery("newest")
+    headed = _newest("heading_match").limit(bindparam("candidates")).subquery("headed")
+    both = union_all(select(newest), select(headed)).subquery("candidates")
+    return select(both.c.post_id, func.min(both.c.rank).label("rank")).group_by(both.c.post_id)
+
+
+def match_count() -> Any:
+    """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
+    matching = select(_index.c.post_id).where(_matches(bindparam("match")))
+    return (
+        select(func.count())
+        .select_from(matching.limit(bindparam("counted")).subquery("counted"))
+        .scalar_subquery()
     )
 
 
