@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["SECRET_KEY"] = secrets.token_hex(32)
     os.environ["MYBLOG_SEARCH_LIMIT"] = "1000000 per minute"  # the bench is one address
     os.environ.pop("REDIS_URL", None)
+    os.environ["MYBLOG_MAIL_SENDER"] = "off"  # no sender thread polling the database meanwhile
     with tempfile.TemporaryDirectory(prefix="myblog-search-") as tmp:
         folder = args.sqlite_dir or Path(tmp)
         for posts in args.posts:

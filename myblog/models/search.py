@@ -32,8 +32,10 @@ SQLITE_DROP = (
 POSTGRES_CREATE = (
     "CREATE TABLE IF NOT EXISTS post_search ("
     "post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE, "
-    "document TSVECTOR NOT NULL, plain TEXT NOT NULL)",
+    "heading TSVECTOR NOT NULL, document TSVECTOR NOT NULL, plain TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_post_search_document ON post_search USING gin (document)",
+    # title and tags apart: small, so matching "in the title or tags" reads no whole post
+    "CREATE INDEX IF NOT EXISTS ix_post_search_heading ON post_search USING gin (heading)",
 )
 POSTGRES_DROP = ("DROP TABLE IF EXISTS post_search",)
 

@@ -27,19 +27,25 @@ from myblog.services.search.text import Query
 MAX_POSITION = 16383  # tsvector positions stop here
 MAX_POSITIONS = 256  # positions a lexeme keeps
 
-_index = table("post_search", column("post_id"), column("document"), column("plain"))
+_index = table(
+    "post_search", column("post_id"), column("heading"), column("document"), column("plain")
+)
 
 
 def _quoted(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_text(document: Document) -> str:
+def tsvector_text(document: Document, *, heading: bool = False) -> str:
     """The document as tsvector input: each token with its positions and its field's weight;
-    a gap between fields so that no phrase runs from one into the next."""
+    a gap between fields so that no phrase runs from one into the next. With `heading`, only
+    the title and the tags (the same positions)."""
     positions: dict[str, list[str]] = {}
     position = 0
-    for tokens, weight in ((document.title, "A"), (document.tags, "B"), (document.body, "C")):
+    fields = [(document.title, "A"), (document.tags, "B")]
+    if not heading:
+        fields.append((document.body, "C"))
+    for tokens, weight in fields:
         for token in tokens:
             position += 1
             found = positions.setdefault(token, [])
@@ -52,15 +58,13 @@ def tsvector_text(document: Document) -> str:
     )
 
 
-def tsquery_text(query: Query, *, heading: bool = False) -> str:
-    """The query as tsquery input: every term must match; a phrase's tokens adjacent (with
-    `heading`, in the title or the tags: weights A and B)."""
+def tsquery_text(query: Query) -> str:
+    """The query as tsquery input: every term must match; a phrase's tokens adjacent."""
     parts = []
     for term in query.terms:
-        weights = "AB" if heading else ""
-        tokens = [f"{_quoted(t)}:{weights}" if heading else _quoted(t) for t in term.tokens]
+        tokens = [_quoted(t) for t in term.tokens]
         if term.prefix:
-            tokens[-1] = f"{_quoted(term.tokens[-1])}:*{weights}"
+            tokens[-1] += ":*"
         parts.append("(" + " <-> ".join(tokens) + ")")
     return " & ".join(parts)
 
@@ -71,12 +75,20 @@ def write(connection: Connection, documents: Sequence[Document]) -> None:
         return
     connection.execute(
         text(
-            "INSERT INTO post_search (post_id, document, plain) "
-            "VALUES (:id, CAST(:document AS tsvector), :plain) "
-            "ON CONFLICT (post_id) DO UPDATE "
-            "SET document = excluded.document, plain = excluded.plain"
+            "INSERT INTO post_search (post_id, heading, document, plain) "
+            "VALUES (:id, CAST(:heading AS tsvector), CAST(:document AS tsvector), :plain) "
+            "ON CONFLICT (post_id) DO UPDATE SET heading = excluded.heading, "
+            "document = excluded.document, plain = excluded.plain"
         ),
-        [{"id": d.post_id, "document": tsvector_text(d), "plain": d.plain} for d in documents],
+        [
+            {
+                "id": d.post_id,
+                "heading": tsvector_text(d, heading=True),
+                "document": tsvector_text(d),
+                "plain": d.plain,
+            }
+            for d in documents
+        ],
     )
 
 
@@ -93,8 +105,9 @@ def clear(connection: Connection) -> None:
     connection.execute(text("DELETE FROM post_search"))
 
 
-def _matches(value: Any) -> Any:
-    return _index.c.document.op("@@")(cast(value, TSQUERY))
+def _matches(value: Any, *, heading: bool = False) -> Any:
+    vector = _index.c.heading if heading else _index.c.document
+    return vector.op("@@")(cast(value, TSQUERY))
 
 
 def matching_ids(query: Query) -> Select[tuple[Any]]:
@@ -104,20 +117,21 @@ def matching_ids(query: Query) -> Select[tuple[Any]]:
 
 def params(query: Query) -> dict[str, Any]:
     """The bound values `hits` and `match_count` need for this query."""
-    return {"match": tsquery_text(query), "heading_match": tsquery_text(query, heading=True)}
+    return {"match": tsquery_text(query)}
 
 
-def _newest(match: str) -> Select[Any]:
+def _newest(*, heading: bool) -> Select[Any]:
     rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
     query = select(_index.c.post_id.label("post_id"), (-rank).label("rank"))
-    return query.where(_matches(bindparam(match))).order_by(_index.c.post_id.desc())
+    where = _matches(bindparam("match"), heading=heading)
+    return query.where(where).order_by(_index.c.post_id.desc())
 
 
 def hits() -> Select[Any]:
     """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
     `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
-    newest = _newest("match").limit(bindparam("candidates")).subquery("newest")
-    headed = _newest("heading_match").limit(bindparam("candidates")).subquery("headed")
+    newest = _newest(heading=False).limit(bindparam("candidates")).subquery("newest")
+    headed = _newest(heading=True).limit(bindparam("candidates")).subquery("headed")
     both = union_all(select(newest), select(headed)).subquery("candidates")
     return select(both.c.post_id, func.min(both.c.rank).label("rank")).group_by(both.c.post_id)
 
