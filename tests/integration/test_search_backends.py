@@ -209,3 +209,12 @@ def test_past_the_candidates_the_newest_and_the_titled_are_ranked(search_app):
         search_app.config["MYBLOG_SEARCH_CANDIDATES"] = 10
         results = search_posts("kiwi", page=1, per_page=10, now=NOW)
         assert not results.more and results.total == 5
+
+
+def test_a_huge_word_is_indexed_by_its_beginning(search_app):
+    # PostgreSQL refuses a lexeme over 2 KB: a pasted blob must not stop the post being saved
+    blob = "a" * 5000
+    with search_app.app_context():
+        post = live("Blob", f"data {blob} end")
+        assert found(blob[:150]) == [post.slug]
+        assert found("end") == [post.slug]

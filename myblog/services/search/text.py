@@ -25,6 +25,7 @@ from functools import lru_cache
 MAX_QUERY = 200  # characters a query may have
 MAX_TERMS = 10  # terms a query keeps; the rest are ignored
 MAX_INDEXED = 100_000  # characters of a post's text that are indexed
+MAX_WORD = 100  # characters of a word that count (PostgreSQL refuses lexemes over 2 KB)
 
 _CJK = (
     "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
@@ -75,7 +76,7 @@ def spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
         if match.group(1) is not None:
             yield match.start(), match.end(), fold_cjk(match.group(1)), True
         else:
-            folded = fold_word(match.group(2))
+            folded = fold_word(match.group(2))[:MAX_WORD]
             if folded:
                 yield match.start(), match.end(), folded, False
 

@@ -177,3 +177,8 @@ def test_snippet_without_a_match_in_the_body_shows_its_beginning():
 def test_exact_words_are_marked_whole_only():
     marked = highlight("flask flasks", query_terms('"flask"'))
     assert marked == Markup("<mark>flask</mark> flasks")
+
+
+def test_words_count_up_to_their_first_hundred_characters():
+    assert index_tokens("x" * 500) == ["x" * 100]
+    assert [term.tokens for term in parse_query("y" * 150).terms] == [("y" * 100,)]
