@@ -17,7 +17,7 @@ from sqlalchemy import (
     select,
     table,
     text,
-    union_all,
+    union,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
@@ -120,30 +120,28 @@ def params(query: Query) -> dict[str, Any]:
     return {"match": tsquery_text(query)}
 
 
-def _newest(*, heading: bool) -> Select[Any]:
-    rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
-    query = select(_index.c.post_id.label("post_id"), (-rank).label("rank"))
-    where = _matches(bindparam("match"), heading=heading)
-    return query.where(where).order_by(_index.c.post_id.desc())
+def _newest(*, heading: bool, limit: str) -> Any:
+    query = cast(bindparam("match"), TSQUERY)
+    newest = func.post_search_newest(query, heading, bindparam(limit))
+    return select(newest.table_valued("post_id").render_derived().c.post_id)
 
 
 def hits() -> Select[Any]:
     """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
     `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
-    newest = _newest(heading=False).limit(bindparam("candidates")).subquery("newest")
-    headed = _newest(heading=True).limit(bindparam("candidates")).subquery("headed")
-    both = union_all(select(newest), select(headed)).subquery("candidates")
-    return select(both.c.post_id, func.min(both.c.rank).label("rank")).group_by(both.c.post_id)
+    candidates = union(
+        _newest(heading=False, limit="candidates"), _newest(heading=True, limit="candidates")
+    )
+    rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
+    return select(_index.c.post_id.label("post_id"), (-rank).label("rank")).where(
+        _index.c.post_id.in_(candidates)
+    )
 
 
 def match_count() -> Any:
     """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
-    matching = select(_index.c.post_id).where(_matches(bindparam("match")))
-    return (
-        select(func.count())
-        .select_from(matching.limit(bindparam("counted")).subquery("counted"))
-        .scalar_subquery()
-    )
+    counted = _newest(heading=False, limit="counted").subquery("counted")
+    return select(func.count()).select_from(counted).scalar_subquery()
 
 
 def plain_text(post_id: Any) -> Any:
