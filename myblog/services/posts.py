@@ -14,11 +14,12 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from myblog.extensions import db
-from myblog.models import Post, PostStatus, Tag, User
+from myblog.models import Post, PostRevision, PostStatus, Tag, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
+from myblog.services.revisions import keep_revision
 from myblog.services.slugs import slugify, unique_slug
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
 
@@ -96,6 +97,7 @@ def save_post(
     post: Post | None = None,
     now: datetime | None = None,
     imported: Imported | None = None,
+    restored_from: int | None = None,
 ) -> Post:
     """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits (an
     `imported` post is only flushed: see Imported)."""
@@ -114,6 +116,8 @@ def save_post(
         _keep_history(post, data, imported, now)
         db.session.flush()
         return post
+    # every save is kept as a revision, in the same commit as the save
+    keep_revision(post, author=author, now=now, restored_from=restored_from)
     # a post that is live now mails its subscribers once, in the same commit as the save
     announce(post, now=now)
     db.session.commit()
@@ -152,6 +156,23 @@ def _keep_history(post: Post, data: PostInput, imported: Imported, now: datetime
     post.updated_at = imported.updated_at or now
     if post.is_visible(now) and post.announced_at is None:
         post.announced_at = now  # a back catalogue moving in is not news: nobody is mailed
+
+
+def restore_revision(post: Post, revision: PostRevision, *, user: User) -> Post:
+    """Save the post again with an earlier revision's title and body (its other settings as they
+    are now): the restored text becomes a new revision; commits."""
+    data = PostInput(
+        title=revision.title or post.title,
+        body=revision.body,
+        slug=post.slug,
+        status=post.status,
+        published_at=post.published_at,
+        category_id=post.category_id,
+        tags=[tag.name for tag in post.tags],
+        allow_comments=post.allow_comments,
+        summary=post.summary,
+    )
+    return save_post(data, author=user, post=post, restored_from=revision.id)
 
 
 def delete_post(post: Post) -> bool:
