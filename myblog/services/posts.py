@@ -14,14 +14,14 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from myblog.extensions import db
-from myblog.models import Post, PostRevision, PostStatus, Tag, User
+from myblog.models import Category, Post, PostRevision, PostStatus, Tag, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.revisions import keep_revision
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
+from myblog.services.taxonomy import TaxonomyError, get_or_create_tags, get_or_create_term
 
 MAX_BODY = 500_000
 MAX_SUMMARY = 300
@@ -44,6 +44,8 @@ class PostInput:
     tags: Sequence[str] = ()
     allow_comments: bool = True
     summary: str = ""
+    # a category made on the spot from the editor (used instead of category_id when given)
+    new_category: str = ""
 
 
 _FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
@@ -143,6 +145,8 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     post.excerpt = post.summary or make_excerpt(post.body)
     post.title = title
     post.category_id = data.category_id
+    if data.new_category.strip():
+        post.category_id = get_or_create_term(Category, data.new_category).id
     post.tags = get_or_create_tags(data.tags)
     post.allow_comments = data.allow_comments
     _schedule(post, data.status, data.published_at, now)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from myblog.extensions import db
 from myblog.models import Post, PostRevision, PostStatus, RevisionKind, User
@@ -106,6 +106,24 @@ def autosave(
     return now
 
 
+def autosave_payload(payload: object, *, user: User) -> dict[str, object]:
+    """The editor's autosave message (JSON: `post_id` or null for a new post, `title`, `body`;
+    or `discard`: true) carried out for `user`: the fields of the answer."""
+    if not isinstance(payload, dict):
+        raise RevisionError(400, _('Send {"post_id": …, "title": "…", "body": "…"}.'))
+    post_id = payload.get("post_id")
+    if post_id is not None and (type(post_id) is not int or post_id < 1):
+        raise RevisionError(400, _("post_id is the id of a post, or null for a new post."))
+    if payload.get("discard") is True:
+        discard_autosaves(user=user, post_id=post_id)
+        return {"post_id": post_id, "discarded": True}
+    title, body = payload.get("title"), payload.get("body")
+    if not isinstance(title, str) or not isinstance(body, str):
+        raise RevisionError(400, _('Send {"post_id": …, "title": "…", "body": "…"}.'))
+    saved_at = autosave(user=user, post_id=post_id, title=title, body=body)
+    return {"post_id": post_id, "saved_at": saved_at.isoformat()}
+
+
 def _newest_autosaves(user: User, post_id: int | None) -> list[int]:
     query = select(PostRevision.id).where(
         PostRevision.author_id == user.id,
@@ -144,11 +162,11 @@ def discard_autosaves(*, user: User, post_id: int | None) -> None:
 
 
 def revisions_of(post: Post) -> list[PostRevision]:
-    """Every kept revision of the post with its author, newest first."""
+    """Every kept revision of the post with its author, newest first (bodies read when used)."""
     query = (
         select(PostRevision)
         .where(PostRevision.post_id == post.id)
-        .options(joinedload(PostRevision.author))
+        .options(joinedload(PostRevision.author), defer(PostRevision.body))
         .order_by(PostRevision.id.desc())
     )
     return list(db.session.scalars(query))
