@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,17 +258,26 @@ def _rows(
     return rows
 
 
+# words of Latin script whole; any other character (a Chinese one, punctuation) on its own
+_TOKENS = re.compile(r"[A-Za-z0-9_]+|\s+|.", re.DOTALL)
+# lines less alike than this are marked changed as a whole (a scatter of marks reads worse)
+MIN_INLINE_RATIO = 0.5
+
+
 def _inline(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
     if len(old) > MAX_INLINE_DIFF or len(new) > MAX_INLINE_DIFF:
         return [Segment(old, True)], [Segment(new, True)]
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < MIN_INLINE_RATIO:
+        return [Segment(old, True)], [Segment(new, True)]
     left: list[Segment] = []
     right: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if i2 > i1:
-            left.append(Segment(old[i1:i2], tag != "equal"))
+            left.append(Segment("".join(a[i1:i2]), tag != "equal"))
         if j2 > j1:
-            right.append(Segment(new[j1:j2], tag != "equal"))
+            right.append(Segment("".join(b[j1:j2]), tag != "equal"))
     return left, right
 
 

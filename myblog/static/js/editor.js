@@ -279,10 +279,12 @@
   }
 
   function uploadImage(file, at) {
-    var alt = window.prompt(msg("alt"), "");
-    alt = (alt || "").replace(/[\[\]\\]/g, "\\$&").replace(/\s+/g, " ").trim();
+    // the writer describes the image for readers who cannot see it (not the file's name);
+    // no answer leaves the alt text empty, as for a decorative image
+    var alt = window.prompt(msg("alt"), "") || "";
     var body = new FormData();
     body.append("image", file, file.name || "pasted-image");
+    body.append("alt", alt);
     uploadStatus.textContent = msg("uploading");
     return freshToken(false).then(function (csrf) {
       return fetch(editor.dataset.uploadUrl, {
@@ -291,7 +293,7 @@
       });
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (data.error) { uploadStatus.textContent = data.error.message; return; }
-      insertAt(Math.min(at, source.value.length), "\n![" + alt + "](" + data.url + ")\n");
+      insertAt(Math.min(at, source.value.length), "\n" + data.markdown + "\n");
       uploadStatus.textContent = msg("inserted");
     }).catch(function () { uploadStatus.textContent = msg("upload-failed"); });
   }
