@@ -179,3 +179,26 @@ def test_a_diff_keeps_markup_as_plain_text_for_the_template_to_escape(ctx):
     assert "<script>alert(1)</script>" in texts  # raw: Jinja escapes it (tests/web)
     assert not diff.same
     assert compare(old, old).same
+
+
+def test_a_diff_marks_chinese_changes_by_character_and_very_different_lines_whole(ctx):
+    (row,) = diff_texts("今天学习 Flask 路由", "今天复习 Flask 路由")
+    assert [(s.text, s.changed) for s in row.new] == [
+        ("今天", False),
+        ("复", True),
+        ("习 Flask 路由", False),
+    ]
+    (whole,) = diff_texts("completely", "different words here")
+    assert [(s.text, s.changed) for s in whole.new] == [("different words here", True)]
+
+
+def test_a_session_signs_in_only_while_its_token_is_current(ctx):
+    from myblog.services.accounts import end_sessions, signed_in_user
+
+    user = owner()
+    login_id = user.get_id()
+    assert signed_in_user(login_id) == user
+    end_sessions(user)
+    assert signed_in_user(login_id) is None
+    assert signed_in_user("x:y") is None
+    assert signed_in_user("") is None
