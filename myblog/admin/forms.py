@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -49,6 +50,11 @@ class PostForm(FlaskForm):
         "left empty, the first lines of the post are used.",
     )
     category_id = SelectField("Category", coerce=int, default=0)
+    new_category = StringField(
+        lazy_gettext("Or a new category"),
+        validators=[Optional(), Length(max=60)],
+        description=lazy_gettext("Created when the post is saved."),
+    )
     tags = StringField(
         "Tags",
         validators=[Length(max=500)],
@@ -105,6 +111,7 @@ class PostForm(FlaskForm):
             category_id=self.category_id.data or None,
             tags=self._tag_names(),
             allow_comments=bool(self.allow_comments.data),
+            new_category=self.new_category.data or "",
         )
 
 

@@ -11,7 +11,7 @@ from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
-from myblog.services import outbox_admin, taxonomy
+from myblog.services import outbox_admin, revisions, taxonomy
 from myblog.services import posts as post_service
 from myblog.services.site import settings_row, update_site
 from myblog.web import filter_arg, page_arg
@@ -73,14 +73,27 @@ def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
     return redirect(url_for("admin.edit_post", post_id=saved.id))
 
 
+def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
+    # a form sent back with errors holds work not saved yet; a fresh editor offers the
+    # writer's autosave of this post (or of their new post) made since its last save
+    submitted = form.is_submitted()
+    pending = None if submitted else revisions.pending_autosave(user=current_user, post=post)
+    return render_template(
+        "admin/edit_post.html",
+        form=form,
+        post=post,
+        pending=pending,
+        delete_form=DeleteForm(),
+    ), (400 if submitted else 200)
+
+
 @bp.route("/posts/new", methods=["GET", "POST"])
 def new_post() -> ResponseReturnValue:
     """The editor for a new post."""
     form = _post_form(None)
     if form.validate_on_submit() and (response := _save(form, None)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template("admin/edit_post.html", form=form, post=None), status
+    return _editor(form, None)
 
 
 @bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
@@ -90,10 +103,7 @@ def edit_post(post_id: int) -> ResponseReturnValue:
     form = _post_form(post)
     if form.validate_on_submit() and (response := _save(form, post)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "admin/edit_post.html", form=form, post=post, delete_form=DeleteForm()
-    ), status
+    return _editor(form, post)
 
 
 @bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])

@@ -14,14 +14,15 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from myblog.extensions import db
-from myblog.models import Post, PostStatus, Tag, User
+from myblog.models import Category, Post, PostRevision, PostStatus, Tag, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
+from myblog.services.revisions import keep_revision
 from myblog.services.search import index_post, matching_posts, reindex_posts
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
+from myblog.services.taxonomy import TaxonomyError, get_or_create_tags, get_or_create_term
 
 MAX_BODY = 500_000
 MAX_SUMMARY = 300
@@ -44,6 +45,8 @@ class PostInput:
     tags: Sequence[str] = ()
     allow_comments: bool = True
     summary: str = ""
+    # a category made on the spot from the editor (used instead of category_id when given)
+    new_category: str = ""
 
 
 _FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
@@ -97,6 +100,7 @@ def save_post(
     post: Post | None = None,
     now: datetime | None = None,
     imported: Imported | None = None,
+    restored_from: int | None = None,
 ) -> Post:
     """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits (an
     `imported` post is only flushed: see Imported)."""
@@ -116,6 +120,8 @@ def save_post(
         _keep_history(post, data, imported, now)
         db.session.flush()
         return post
+    # every save is kept as a revision, in the same commit as the save
+    keep_revision(post, author=author, now=now, restored_from=restored_from)
     # a post that is live now mails its subscribers once, in the same commit as the save
     announce(post, now=now)
     db.session.commit()
@@ -141,6 +147,8 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     post.excerpt = post.summary or make_excerpt(post.body)
     post.title = title
     post.category_id = data.category_id
+    if data.new_category.strip():
+        post.category_id = get_or_create_term(Category, data.new_category).id
     post.tags = get_or_create_tags(data.tags)
     post.allow_comments = data.allow_comments
     _schedule(post, data.status, data.published_at, now)
@@ -154,6 +162,23 @@ def _keep_history(post: Post, data: PostInput, imported: Imported, now: datetime
     post.updated_at = imported.updated_at or now
     if post.is_visible(now) and post.announced_at is None:
         post.announced_at = now  # a back catalogue moving in is not news: nobody is mailed
+
+
+def restore_revision(post: Post, revision: PostRevision, *, user: User) -> Post:
+    """Save the post again with an earlier revision's title and body (its other settings as they
+    are now): the restored text becomes a new revision; commits."""
+    data = PostInput(
+        title=revision.title or post.title,
+        body=revision.body,
+        slug=post.slug,
+        status=post.status,
+        published_at=post.published_at,
+        category_id=post.category_id,
+        tags=[tag.name for tag in post.tags],
+        allow_comments=post.allow_comments,
+        summary=post.summary,
+    )
+    return save_post(data, author=user, post=post, restored_from=revision.id)
 
 
 def delete_post(post: Post) -> bool:
