@@ -68,10 +68,10 @@ def test_english_by_default(ctx):
 
 
 def test_the_blog_language_picks_the_translation(ctx):
-    update_site(title="B", tagline="", about="", language="zh")
+    update_site(title="B", tagline="", about="", language="zh_CN")
     mail = render_mail("reset_password", user=_owner(), link="http://x/r", site_title="B")
     assert mail.subject == "重置你在 B 的密码"
-    assert "设置新密码" in mail.html and '<html lang="zh">' in mail.html
+    assert "设置新密码" in mail.html and '<html lang="zh-CN">' in mail.html
 
 
 def test_a_language_without_a_translation_falls_back_to_english(ctx):

@@ -22,11 +22,15 @@ def test_settings_row_is_none_before_setup(make_app):
 def test_update_site_saves_and_refreshes_the_cached_settings(ctx):
     assert get_site().title == "Test Blog"
     update_site(
-        title=" New ", tagline="t", about="# Hi", comment_policy=CommentPolicy.OPEN, language="zh"
+        title=" New ",
+        tagline="t",
+        about="# Hi",
+        comment_policy=CommentPolicy.OPEN,
+        language="zh_CN",
     )
     db.session.rollback()  # nothing left pending: the settings are already saved
     info = get_site()
-    assert (info.title, info.comment_policy, info.language) == ("New", CommentPolicy.OPEN, "zh")
+    assert (info.title, info.comment_policy, info.language) == ("New", CommentPolicy.OPEN, "zh_CN")
     assert '>Hi <a class="header-anchor" href="#hi">#</a></h1>' in info.about_html
 
 
