@@ -148,7 +148,10 @@ def extract_messages() -> None:
 
 def update_catalogs() -> None:
     """Merge `messages.pot` into every language's `messages.po` (new messages come empty)."""
-    run_pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    run_pybabel(
+        "update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching",
+        "--ignore-obsolete", "--no-wrap",
+    )  # fmt: skip
 
 
 def _compile_at_start(app: Flask) -> None:
