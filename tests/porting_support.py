@@ -46,6 +46,7 @@ def fill_blog(app) -> None:
             about="# About\n\nWho writes here.",
             comment_policy=CommentPolicy.OPEN,
             language="zh_CN",
+            timezone="Asia/Shanghai",
         )
         alice = new_user("alice")
         image = save_upload(png(), original_name="red.png", uploader=alice)
