@@ -21,7 +21,7 @@ from babel import Locale
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 from flask_babel import get_locale
 
 from myblog.extensions import babel
@@ -161,6 +161,14 @@ def _compile_at_start(app: Flask) -> None:
         app.logger.warning("could not build the message catalogs: %s", error)
 
 
+def _vary_by_language(response: Response) -> Response:
+    """Pages tell caches on the way that their language comes from the request: the same URL
+    is English for one reader and Chinese for another."""
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with the selectors above (`_` and `ngettext` are then in every
     template) and build the catalogs the app will read."""
@@ -168,6 +176,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     _compile_at_start(app)
+    app.after_request(_vary_by_language)
     app.add_template_global(html_lang)
     app.add_template_global(page_language)
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES

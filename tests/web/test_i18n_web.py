@@ -56,6 +56,12 @@ def test_accept_language_picks_chinese(client):
     assert 'action="/language/en"' in page and ">English</button>" in page
 
 
+def test_pages_vary_by_language_for_caches(client):
+    vary = client.get("/").headers["Vary"]
+    assert "Accept-Language" in vary and "Cookie" in vary
+    assert "Accept-Language" not in client.get("/feed.xml").headers.get("Vary", "")
+
+
 def test_the_readers_cookie_wins_over_accept_language(client):
     client.set_cookie("lang", "en")
     page = client.get("/", headers=ZH).get_data(as_text=True)
@@ -276,3 +282,12 @@ def test_a_chinese_page_costs_the_same_queries_as_an_english_one(app, client, co
             counts[name, path] = len(counter.statements)
     for path in ("/", "/post/hello", "/archive"):
         assert counts["zh", path] == counts["en", path]
+
+
+def test_the_sign_in_prompt_and_the_theme_toggle_speak_the_page_language(client):
+    client.set_cookie("lang", "zh_CN")
+    page = client.get("/admin/", follow_redirects=True).get_data(as_text=True)
+    assert "请先登录再访问这个页面。" in page
+    # theme.js relabels the toggle with the page's words when the system theme changes
+    assert 'data-label-light="☀ 浅色" data-label-dark="☾ 深色"' in page
+    assert 'data-aria-dark="切换到深色主题"' in page
