@@ -46,8 +46,9 @@ from myblog.services.redirects import is_safe_next
 from myblog.services.site import get_site
 from myblog.services.tokens import TokenError
 
-# endpoints that must work before the owner exists (health: without the site's settings, too)
-SETUP_OPEN_ENDPOINTS = {"static", "auth.setup", "api.health"}
+# endpoints that must work before the owner exists (health: without the site's settings, too;
+# the language switcher, so the first-run page can be read in Chinese)
+SETUP_OPEN_ENDPOINTS = {"static", "auth.setup", "api.health", "blog.set_language"}
 
 
 @bp.before_app_request

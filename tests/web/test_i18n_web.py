@@ -291,3 +291,11 @@ def test_the_sign_in_prompt_and_the_theme_toggle_speak_the_page_language(client)
     # theme.js relabels the toggle with the page's words when the system theme changes
     assert 'data-label-light="☀ 浅色" data-label-dark="☾ 深色"' in page
     assert 'data-aria-dark="切换到深色主题"' in page
+
+
+def test_the_first_run_page_can_be_read_in_chinese(make_app):
+    client = make_app(setup=False).test_client()
+    response = client.post("/language/zh_CN", data={"next": "/auth/setup"})
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/setup"
+    page = client.get("/auth/setup").get_data(as_text=True)
+    assert html_lang(page) == "zh-CN" and "欢迎使用 myblog" in page and ">博客名称</label>" in page
