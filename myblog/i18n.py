@@ -46,9 +46,9 @@ def _from_browser() -> str | None:
     if best:
         return best
     primaries = {code.split("_")[0]: code for code in SUPPORTED}
-    for value, _quality in accepted:  # in order of preference
+    for value, quality in accepted:  # in order of preference; q=0 means "not this one"
         found = primaries.get(value.replace("_", "-").split("-")[0].lower())
-        if found:
+        if found and quality > 0:
             return found
     return None
 

@@ -122,6 +122,7 @@ def site(language: str = "en", timezone: str = "UTC") -> SiteInfo:
         (None, "fr, zh;q=0.5", "en", "zh_CN"),  # the first one we have
         (None, "zh-TW", "en", "zh_CN"),  # a Chinese reads zh_CN better than English
         (None, "zh-Hans-CN", "en", "zh_CN"),
+        (None, "fr, zh-TW;q=0", "en", "en"),  # q=0: anything but that
         (None, "fr, de", "zh_CN", "zh_CN"),  # then the blog's default
         (None, None, "zh_CN", "zh_CN"),
         (None, None, "en", "en"),
