@@ -1,5 +1,5 @@
 """flask commands: initdb, create-admin, forge, render-posts, search-reindex, publish-due,
-mail-worker, rq-worker, import, export; shell."""
+mail-worker, rq-worker, import, export, translate; shell."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from myblog import models
+from myblog import i18n, models
 from myblog.database import upgrade_database
 from myblog.delivery import passes, rq_sender, thread_sender
 from myblog.delivery.rq_worker import run_worker
@@ -230,6 +230,36 @@ def shell_context() -> dict[str, Any]:
     return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
 
 
+@click.group()
+def translate() -> None:
+    """The interface's message catalogs (myblog/translations): extract, update, compile."""
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Write messages.pot from the code and the templates."""
+    i18n.extract_messages()
+    click.echo(f"Wrote {i18n.POT}")
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge the new messages into every language's messages.po."""
+    i18n.extract_messages()
+    i18n.update_catalogs()
+    click.echo(
+        "Updated the catalogs: translate the empty messages, then run `flask translate compile`."
+    )
+
+
+@translate.command("compile")
+@click.option("--force", is_flag=True, help="Build every catalog, even those up to date.")
+def translate_compile(force: bool) -> None:
+    """Build each messages.mo from its messages.po (also done when the app starts)."""
+    built = i18n.compile_catalogs(force=force)
+    click.echo(f"Built {len(built)} catalog(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
     for command in (
@@ -243,6 +273,7 @@ def init_app(app: Flask) -> None:
         rq_worker,
         import_command,
         export_command,
+        translate,
     ):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

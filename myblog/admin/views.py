@@ -56,6 +56,7 @@ def list_posts() -> ResponseReturnValue:
 def _post_form(post: Post | None) -> PostForm:
     form = PostForm(obj=post)
     form.offer_categories(taxonomy.categories())
+    form.use_zone(g.site.timezone)
     if post is not None and not form.is_submitted():
         form.fill_from(post)
     return form
@@ -125,7 +126,7 @@ def delete_post(post_id: int) -> ResponseReturnValue:
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings() -> ResponseReturnValue:
-    """The blog's settings: title, tagline, About page, comment policy, mail language, feeds."""
+    """The blog's settings: title, tagline, About page, comment policy, language, feeds, zone."""
     require_admin()
     form = SiteForm(obj=settings_row())
     if form.validate_on_submit():
@@ -136,6 +137,7 @@ def edit_settings() -> ResponseReturnValue:
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
             feed_content=FeedContent(form.feed_content.data),
+            timezone=form.timezone.data,
         )
         flash("Settings saved.", "success")
         return redirect(url_for("admin.edit_settings"))
