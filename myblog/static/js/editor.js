@@ -13,6 +13,11 @@
   var timer = null;
   var seq = 0;
 
+  // the page's words come from data-say-* attributes, in the page's language
+  function said(key, fallback) {
+    return editor.dataset["say" + key.charAt(0).toUpperCase() + key.slice(1)] || fallback;
+  }
+
   // CSRF tokens expire after data-token-seconds: a page open for hours fetches a fresh one
   // before it sends one older than half that, and always just before saving the post.
   var tokenMs = Number(editor.dataset.tokenSeconds || 0) * 1000;
@@ -95,7 +100,7 @@
     }).then(function (r) { return r.json(); }).then(function (data) {
       if (mine !== seq) return;  // a newer keystroke already asked again
       show(data, "http");
-    }).catch(function () { if (mine === seq) preview.textContent = "Preview unavailable."; });
+    }).catch(function () { if (mine === seq) preview.textContent = said("previewFailed", "Preview unavailable."); });
   }
 
   source.addEventListener("input", function () {
@@ -110,7 +115,7 @@
     if (!upload.files.length) return;
     var body = new FormData();
     body.append("image", upload.files[0]);
-    status.textContent = "Uploading…";
+    status.textContent = said("uploading", "Uploading…");
     freshToken(false).then(function (csrf) {
       return fetch(editor.dataset.uploadUrl, {
         method: "POST", credentials: "same-origin", body: body,
@@ -120,9 +125,9 @@
       if (data.error) { status.textContent = data.error.message; return; }
       var at = source.selectionStart || source.value.length;
       source.value = source.value.slice(0, at) + "\n" + data.markdown + "\n" + source.value.slice(at);
-      status.textContent = "Inserted.";
+      status.textContent = said("inserted", "Inserted.");
       upload.value = "";
       render();
-    }).catch(function () { status.textContent = "Upload failed."; });
+    }).catch(function () { status.textContent = said("uploadFailed", "Upload failed."); });
   });
 })();
