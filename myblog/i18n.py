@@ -7,7 +7,7 @@ catalogs live in `myblog/translations/` (how to extract, update and compile them
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 
 from myblog.extensions import babel
 
@@ -17,7 +17,9 @@ COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """The language this request's pages are written in."""
+    """The language this request's pages are written in (outside a request: English)."""
+    if not has_request_context():  # a command or a background pass
+        return "en"
     chosen = request.cookies.get(COOKIE)
     if chosen in SUPPORTED:
         return chosen

@@ -1,10 +1,10 @@
 """What a stream sends for an event: the client's payload, as a Server-Sent Events message or a
 long-poll item.
 
-Payloads are the same for every listener of a channel, so each event's SSE text is built once
-per process and handed to every stream (a comment is rendered with the thread's own macro once,
-not once per reader). Readers' payloads carry no email address; `Channel.accepts` decides who
-gets what before anything here runs.
+Payloads are the same for every listener of a channel who reads the same language, so each
+event's SSE text is built once per process and language and handed to every stream (a comment
+is rendered with the thread's own macro once, not once per reader). Readers' payloads carry no
+email address; `Channel.accepts` decides who gets what before anything here runs.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import get_locale
 
 from myblog.models import EventKind
 from myblog.queries.post_page import ThreadComment
@@ -26,9 +27,9 @@ CACHE_KEY = "myblog.live_payloads"
 _cache_lock = threading.Lock()
 
 
-def _app_cache() -> OrderedDict[tuple[int, str], str]:
+def _app_cache() -> OrderedDict[tuple[int, str, str], str]:
     # per app: two apps in one process (tests) have different events under the same ids
-    cache: OrderedDict[tuple[int, str], str] = current_app.extensions.setdefault(
+    cache: OrderedDict[tuple[int, str, str], str] = current_app.extensions.setdefault(
         CACHE_KEY, OrderedDict()
     )
     return cache
@@ -69,7 +70,8 @@ def payload(event: EventView) -> tuple[str, dict[str, Any]]:
 
 def sse_message(event: EventView) -> str:
     """`id:`, `event:` and one `data:` line of JSON (which has no raw line breaks)."""
-    key = (event.id, request.script_root)
+    # a notice is worded in the listener's language: one text per event and language
+    key = (event.id, request.script_root, str(get_locale()))
     cache = _app_cache()
     with _cache_lock:
         text = cache.get(key)
