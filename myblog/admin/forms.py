@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC
+from typing import Any
 
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -121,8 +122,13 @@ class DeleteForm(FlaskForm):
 
 
 class NameForm(FlaskForm):
-    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=60)])
+    name = StringField(validators=[DataRequired(), Length(max=60)])
     submit = SubmitField(lazy_gettext("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # a category's or tag's name, which Chinese words otherwise than a person's
+        self.name.label.text = pgettext("term", "Name")
 
 
 class MergeForm(FlaskForm):

@@ -1,10 +1,10 @@
 """What a stream sends for an event: the client's payload, as a Server-Sent Events message or a
 long-poll item.
 
-Payloads are the same for every listener of a channel who reads the same language, so each
-event's SSE text is built once per process and language and handed to every stream (a comment
-is rendered with the thread's own macro once, not once per reader). Readers' payloads carry no
-email address; `Channel.accepts` decides who gets what before anything here runs.
+Payloads are the same for every listener of a channel, so each event's SSE text is built once
+per process and handed to every stream (a comment is rendered with the thread's own macro once,
+not once per reader). Readers' payloads carry no email address; `Channel.accepts` decides who
+gets what before anything here runs.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def payload(event: EventView) -> tuple[str, dict[str, Any]]:
 
 def sse_message(event: EventView) -> str:
     """`id:`, `event:` and one `data:` line of JSON (which has no raw line breaks)."""
-    # a notice is worded in the listener's language: one text per event and language
+    # the markup and words are in the listener's language ("Reply", a notice's sentence)
     key = (event.id, request.script_root, str(get_locale()))
     cache = _app_cache()
     with _cache_lock:

@@ -354,12 +354,15 @@ def notice(event: EventView) -> Notice:
     if event.kind is EventKind.MAIL_FAILED:
         return Notice(
             _(
-                "A mail to %(to)s was given up on: %(subject)s",
-                to=data.get("to"),
+                "A mail to %(address)s was given up on: %(subject)s",
+                address=data.get("to"),
                 subject=data.get("subject"),
             ),
             "admin.list_outbox",
             {"status": "failed"},
         )
-    said = _("%(email)s confirmed a subscription", email=data.get("email"))
-    return Notice(said, "admin.list_subscribers", {})
+    return Notice(
+        _("%(email)s confirmed a subscription", email=data.get("email")),
+        "admin.list_subscribers",
+        {},
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
@@ -64,10 +65,16 @@ def test_the_sources_wrap_admin_messages() -> None:
     assert len(found) > 200
 
 
+def _admin_catalog() -> Catalog:
+    if not ADMIN_CATALOG.exists():
+        pytest.skip("i18n/admin-zh_CN.po is folded into the main catalog")
+    return read_catalog(ADMIN_CATALOG)
+
+
 def test_every_admin_message_is_translated_into_chinese() -> None:
-    catalogs = [read_catalog(ADMIN_CATALOG)]
-    if MAIN_CATALOG.exists():
-        catalogs.append(read_catalog(MAIN_CATALOG))
+    # the admin's own file until it is folded into the main catalog, which then holds them
+    paths = [path for path in (ADMIN_CATALOG, MAIN_CATALOG) if path.exists()]
+    catalogs = [read_catalog(path) for path in paths]
     missing, untranslated = [], []
     for message, where in extracted().items():
         message_id, context = _key(message)
@@ -79,12 +86,12 @@ def test_every_admin_message_is_translated_into_chinese() -> None:
         strings = list(entry.string) if entry.pluralizable else [entry.string]
         if entry.fuzzy or not all(strings):
             untranslated.append(f"{where}: {message!r}")
-    assert missing == [], "not in i18n/admin-zh_CN.po:\n" + "\n".join(missing)
+    assert missing == [], "not in the zh_CN catalogs:\n" + "\n".join(missing)
     assert untranslated == [], "untranslated or fuzzy:\n" + "\n".join(untranslated)
 
 
 def test_the_translations_keep_every_placeholder() -> None:
-    catalog = read_catalog(ADMIN_CATALOG)
+    catalog = _admin_catalog()
     problems = [
         f"{message.id!r}: {error}" for message, errors in catalog.check() for error in errors
     ]
@@ -95,7 +102,7 @@ def test_the_admin_catalog_holds_only_messages_the_code_has() -> None:
     found = {_key(message) for message in extracted()}
     stale = [
         message.id
-        for message in read_catalog(ADMIN_CATALOG)
+        for message in _admin_catalog()
         if message.id and _key((message.id, message.context)) not in found
     ]
     assert stale == []
