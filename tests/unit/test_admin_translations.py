@@ -14,9 +14,19 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_CATALOG = ROOT / "i18n" / "admin-zh_CN.po"
+SERVICES = ROOT / "myblog" / "services"
 MAIN_CATALOG = ROOT / "myblog" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
-# the services whose messages the admin's pages show (form errors, notifications)
-ADMIN_SERVICES = ("posts", "taxonomy", "accounts", "profiles", "uploads", "events")
+# the services whose messages the admin's pages show (form errors, notifications, the Import
+# page's report)
+ADMIN_SERVICES = (
+    "posts.py",
+    "taxonomy.py",
+    "accounts.py",
+    "profiles.py",
+    "uploads.py",
+    "events.py",
+    "porting/*.py",
+)
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
 
 MessageId = str | tuple[str, ...]
@@ -28,7 +38,7 @@ def admin_sources() -> list[Path]:
     """Every file whose wrapped strings the admin's Chinese covers."""
     templates = sorted((ROOT / "myblog" / "templates" / "admin").rglob("*.html"))
     views = sorted((ROOT / "myblog" / "admin").glob("*.py"))
-    services = [ROOT / "myblog" / "services" / f"{name}.py" for name in ADMIN_SERVICES]
+    services = [path for pattern in ADMIN_SERVICES for path in sorted(SERVICES.glob(pattern))]
     return templates + views + services
 
 
@@ -62,6 +72,7 @@ def test_the_sources_wrap_admin_messages() -> None:
     assert (("Retry %(num)d failed", "Retry all %(num)d failed"), None) in found  # ngettext
     assert ("Pending", "subscriber") in found  # pgettext
     assert ("A post needs a title.", None) in found  # a service's error
+    assert ("its path is absolute", None) in found  # the Import page's report
     assert len(found) > 200
 
 

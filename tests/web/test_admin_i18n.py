@@ -8,6 +8,8 @@ folded into it.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
-from support import Factory, login, post_form
+from support import Factory, csrf_from, login, post_form
 
 from myblog.extensions import babel, db
 from myblog.live.payloads import sse_message
@@ -193,3 +195,34 @@ def test_the_apps_own_catalog_speaks_the_admins_chinese(app):
             )
     page = _reader(app, "zh_CN").get("/admin/").get_data(as_text=True)
     assert chinese("Admin menu") in page and chinese("Dashboard") in page
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_the_import_report_speaks_chinese(zh):
+    upload = _zip({"notes/one.md": "# 读书\n\n一段笔记。".encode(), "../evil.md": b"# x"})
+    answer = zh.post(
+        "/admin/import",
+        data={
+            "csrf_token": csrf_from(zh, "/admin/import"),
+            "file": (io.BytesIO(upload), "notes.zip"),
+            "dry_run": "y",
+        },
+        content_type="multipart/form-data",
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert chinese("What the import would do") in page
+    summary = chinese(
+        "Dry run, nothing was changed: %(done)d would import, %(skipped)d skipped, "
+        "%(failed)d failed."
+    )
+    assert summary % {"done": 1, "skipped": 0, "failed": 1} in page
+    assert chinese("its path leads out of the archive (..)") in page
+    assert f">{chinese('would import')}<" in page and f">{chinese('failed')}<" in page
