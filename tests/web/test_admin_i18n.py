@@ -226,3 +226,14 @@ def test_the_import_report_speaks_chinese(zh):
     assert summary % {"done": 1, "skipped": 0, "failed": 1} in page
     assert chinese("its path leads out of the archive (..)") in page
     assert f">{chinese('would import')}<" in page and f">{chinese('failed')}<" in page
+
+
+def test_the_editor_script_gets_its_words_from_the_page(zh):
+    page = zh.get("/admin/posts/new").get_data(as_text=True)
+    for key, message in (
+        ("uploading", "Uploading…"),
+        ("inserted", "Inserted."),
+        ("upload-failed", "Upload failed."),
+        ("preview-failed", "Preview unavailable."),
+    ):
+        assert f'data-say-{key}="{chinese(message)}"' in page
