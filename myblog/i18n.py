@@ -3,7 +3,8 @@
 The language of a page (`select_locale`, the one source: the page cache keys on it too): the
 reader's choice (the `lang` cookie, set by the switcher in the footer), else the first language
 of the browser's `Accept-Language` that we have, else the blog's default language (an owner
-setting). Outside a request (mail, background passes) it is the blog's default language.
+setting). Outside a request it is English: a command's output is for the operator, and mail
+is written in the blog's default language by `myblog/services/outbox.py` itself.
 
 Message catalogs live in `myblog/translations/`: `messages.pot` is extracted from the code,
 each `<locale>/LC_MESSAGES/messages.po` is translated by people, and the `.mo` files Flask-Babel
@@ -63,10 +64,10 @@ def _blog_language() -> str:
 
 
 def select_locale() -> str:
-    """The language this request's pages (or, outside a request, the blog's mail) are
-    written in."""
+    """The language this request's pages are written in. Outside a request (a command's
+    output, a background pass) it is English; mail sets its own, the blog's default language."""
     if not has_request_context():
-        return _blog_language()
+        return "en"
     chosen = request.cookies.get(COOKIE)
     if chosen in SUPPORTED:
         return chosen
