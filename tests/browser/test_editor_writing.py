@@ -197,6 +197,14 @@ def test_a_pasted_or_dropped_image_is_uploaded_with_the_alt_text_asked_for(
     admin_link(page, "Media").click()
     expect(page.locator("table.media-library tbody tr")).to_have_count(1)
     expect(page.locator("table.media-library")).to_contain_text("With a pasted picture")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator("button.copy-markdown")  # its name changes to "Copied" for a moment
+    expect(copy).to_have_text("Copy Markdown")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert re.fullmatch(
+        r"!\[\]\(/uploads/[0-9a-f]{32}\.png\)", page.evaluate("navigator.clipboard.readText()")
+    )
     assert console.unexpected() == []
 
 
