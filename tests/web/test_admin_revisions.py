@@ -201,6 +201,19 @@ def test_the_revisions_page_runs_the_same_queries_however_long_the_history(
     assert counts[0] == counts[1]
 
 
+def test_the_editor_lists_the_latest_revisions_with_links_to_compare(app, owner_client):
+    post_id = new_post(owner_client, body="one")
+    for n in range(6):
+        edit(owner_client, post_id, body=f"edit {n}")
+    ids = revision_ids(app, post_id)
+    page = owner_client.get(f"/admin/posts/{post_id}/edit").get_data(as_text=True)
+    listed = page.split('id="recent-revisions"')[1].split("</section>")[0]
+    assert listed.count("<li>") == 5
+    links = re.findall(r'href="/admin/posts/\d+/revisions\?([^"]+)"', listed)
+    pairs = [dict(p.split("=") for p in link.split("&amp;")) for link in links]
+    assert pairs == [{"old": str(i), "new": str(ids[-1])} for i in reversed(ids[-5:-1])]
+
+
 def test_restoring_a_revision_saves_it_as_a_new_one(app, owner_client):
     post_id = new_post(owner_client, title="First", body="first body")
     edit(owner_client, post_id, title="Second", body="second body")
