@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -34,17 +34,20 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
-    """The posts this user may manage, by status; the list reopens on the last filter chosen."""
+    """The posts this user may manage, by status and matching ?q=; the list reopens on the last
+    status chosen."""
     # the chosen filter lives in the signed session cookie, so "Posts" reopens where you were
     status = filter_arg("status", PostStatus, default=session.get("posts_filter", "all"))
     session["posts_filter"] = status.value if status is not None else "all"
+    search = " ".join(request.args.get("q", "").split())
     pagination = post_service.manageable_posts(
-        user=current_user, page=page_arg(), per_page=20, status=status
+        user=current_user, page=page_arg(), per_page=20, status=status, search=search
     )
     return render_template(
         "admin/list_posts.html",
         pagination=pagination,
         status=status,
+        search=search,
         counts=post_service.status_counts(current_user),
         delete_form=DeleteForm(),
     )
@@ -53,6 +56,7 @@ def list_posts() -> ResponseReturnValue:
 def _post_form(post: Post | None) -> PostForm:
     form = PostForm(obj=post)
     form.offer_categories(taxonomy.categories())
+    form.use_zone(g.site.timezone)
     if post is not None and not form.is_submitted():
         form.fill_from(post)
     return form
@@ -127,7 +131,7 @@ def delete_post(post_id: int) -> ResponseReturnValue:
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings() -> ResponseReturnValue:
-    """The blog's settings: title, tagline, About page, comment policy, mail language, feeds."""
+    """The blog's settings: title, tagline, About page, comment policy, language, feeds, zone."""
     require_admin()
     form = SiteForm(obj=settings_row())
     if form.validate_on_submit():
@@ -138,6 +142,7 @@ def edit_settings() -> ResponseReturnValue:
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
             feed_content=FeedContent(form.feed_content.data),
+            timezone=form.timezone.data,
         )
         flash("Settings saved.", "success")
         return redirect(url_for("admin.edit_settings"))

@@ -20,6 +20,7 @@ from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
 from myblog.services.revisions import keep_revision
+from myblog.services.search import index_post, matching_posts, reindex_posts
 from myblog.services.slugs import slugify, unique_slug
 from myblog.services.taxonomy import TaxonomyError, get_or_create_tags, get_or_create_term
 
@@ -114,6 +115,7 @@ def save_post(
         # a half-built post (or its new tags) must not ride along on the caller's next commit
         db.session.rollback()
         raise
+    index_post(post)  # the index entry is committed with the post, or not at all
     if imported is not None:
         _keep_history(post, data, imported, now)
         db.session.flush()
@@ -181,8 +183,9 @@ def restore_revision(post: Post, revision: PostRevision, *, user: User) -> Post:
 
 def delete_post(post: Post) -> bool:
     """Delete a post for good, with its tags' links and its comments (the foreign keys' ON
-    DELETE CASCADE); commits. False when it was already gone, deleted meanwhile by another
-    request: one DELETE by id, so a race finds nothing to delete instead of failing."""
+    DELETE CASCADE) and its search index entry (that foreign key on PostgreSQL, a trigger on
+    SQLite); commits. False when it was already gone, deleted meanwhile by another request:
+    one DELETE by id, so a race finds nothing to delete instead of failing."""
     result = db.session.execute(delete(Post).where(Post.id == post.id))
     db.session.commit()
     forget_archive()
@@ -190,7 +193,8 @@ def delete_post(post: Post) -> bool:
 
 
 def promote_due_posts(now: datetime | None = None) -> list[Post]:
-    """Mark scheduled posts whose time has come as published; returns them."""
+    """Mark scheduled posts whose time has come as published; returns them. (Search needs no
+    write: it filters by the same visibility rule, so a post is found once its time comes.)"""
     now = now or utcnow()
     due = list(
         db.session.scalars(
@@ -223,6 +227,7 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
             post.body_html = render_markdown(without_title_heading(post.body, post.title))
             post.excerpt = post.summary or make_excerpt(post.body)
             flag_modified(post, "updated_at")  # written back as it is: no onupdate
+        reindex_posts([post.id for post in posts])
         db.session.commit()
         count += len(posts)
         last_id = posts[-1].id
@@ -254,9 +259,10 @@ def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None)
 
 
 def manageable_posts(
-    *, user: User, page: int, per_page: int, status: PostStatus | None = None
+    *, user: User, page: int, per_page: int, status: PostStatus | None = None, search: str = ""
 ) -> Pagination:
-    """Posts this user may manage (all for admins, own for authors), newest change first."""
+    """Posts this user may manage (all for admins, own for authors), newest change first;
+    with `search`, only those matching it (in any status)."""
     query = (
         select(Post)
         .options(
@@ -271,6 +277,8 @@ def manageable_posts(
         query = query.where(Post.author_id == user.id)
     if status is not None:
         query = query.where(Post.status == status)
+    if search.strip():
+        query = query.where(matching_posts(search))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
