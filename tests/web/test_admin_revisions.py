@@ -331,3 +331,13 @@ def test_an_author_sees_and_deletes_only_their_own_uploads(app, owner_client, au
     author_client.post(f"/admin/media/{upload_id(app, owners)}/delete", data={"csrf_token": token})
     with app.app_context():
         assert db.session.get(Upload, upload_id(app, owners)) is not None
+
+
+def test_the_editors_new_words_are_in_chinese_too(owner_client):
+    autosave(owner_client, {"post_id": None, "title": "半篇", "body": "草稿"})
+    headers = {"Accept-Language": "zh-CN"}
+    page = owner_client.get("/admin/posts/new", headers=headers).get_data(as_text=True)
+    assert "恢复我未保存的更改" in page and "或新建分类" in page
+    assert 'data-msg-saved-seconds="{n} 秒前已保存"' in page
+    media = owner_client.get("/admin/media", headers=headers).get_data(as_text=True)
+    assert "媒体库" in media
