@@ -136,7 +136,7 @@ def test_a_revision_is_restored_from_the_revisions_page(live_server, page, conso
     page.get_by_role("button", name="Save").click()
     saved(page, "A changing note")
 
-    page.get_by_role("link", name="Revisions").click()
+    page.get_by_role("link", name="Revisions", exact=True).click()
     rows = page.locator("table.revisions tbody tr")
     expect(rows).to_have_count(2)
     page.get_by_role("button", name="Compare").click()
@@ -148,7 +148,7 @@ def test_a_revision_is_restored_from_the_revisions_page(live_server, page, conso
     rows.last.get_by_role("button", name="Restore").click()
     expect(page.get_by_role("alert")).to_contain_text("as a new revision")
     expect(page.get_by_label("Body (Markdown)")).to_have_value("The first version.")
-    page.get_by_role("link", name="Revisions").click()
+    page.get_by_role("link", name="Revisions", exact=True).click()
     expect(rows).to_have_count(3)
     assert console.unexpected() == []
 
