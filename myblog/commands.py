@@ -1,5 +1,5 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker,
-rq-worker, import, export, translate; shell."""
+"""flask commands: initdb, create-admin, forge, render-posts, search-reindex, publish-due,
+mail-worker, rq-worker, import, export, translate; shell."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from myblog.delivery.rq_worker import run_worker
 from myblog.delivery.stopping import stop_on_signals
 from myblog.extensions import db
 from myblog.models import Post, Role
+from myblog.services import search
 from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
 from myblog.services.porting.exporter import (
     export_entries,
@@ -101,6 +102,16 @@ def render_posts() -> None:
     with click.progressbar(length=total, label="Rendering posts") as bar:
         count = rerender_all(progress=bar.update)
     click.echo(f"Rendered {count} posts.")
+
+
+@click.command("search-reindex")
+@with_appcontext
+def search_reindex() -> None:
+    """Rebuild the search index from every post, in one transaction (searches meanwhile see
+    the old index)."""
+    with click.progressbar(length=search.indexable_count(), label="Indexing posts") as bar:
+        count = search.reindex_all(progress=bar.update)
+    click.echo(f"Indexed {count} posts.")
 
 
 @click.command("publish-due")
@@ -256,6 +267,7 @@ def init_app(app: Flask) -> None:
         create_admin,
         forge,
         render_posts,
+        search_reindex,
         publish_due,
         mail_worker,
         rq_worker,

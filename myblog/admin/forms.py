@@ -56,6 +56,11 @@ class PostForm(FlaskForm):
         "left empty, the first lines of the post are used.",
     )
     category_id = SelectField("Category", coerce=int, default=0)
+    new_category = StringField(
+        lazy_gettext("Or a new category"),
+        validators=[Optional(), Length(max=60)],
+        description=lazy_gettext("Created when the post is saved."),
+    )
     tags = StringField(
         "Tags",
         validators=[Length(max=500)],
@@ -134,6 +139,7 @@ class PostForm(FlaskForm):
             category_id=self.category_id.data or None,
             tags=self._tag_names(),
             allow_comments=bool(self.allow_comments.data),
+            new_category=self.new_category.data or "",
         )
 
 
