@@ -160,3 +160,12 @@ def test_a_request_reads_the_zone_from_the_loaded_settings(app):
 
 def test_html_lang_names():
     assert html_lang("zh_CN") == "zh-CN" and html_lang("en") == "en"
+
+
+def test_flask_translate_compile_builds_the_catalogs(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["translate", "compile", "--force"])
+    assert result.exit_code == 0 and "Built 1 catalog(s)." in result.output
+    assert "Built 0 catalog(s)." in runner.invoke(args=["translate", "compile"]).output
+    listed = runner.invoke(args=["translate", "--help"]).output
+    assert all(f"  {name} " in listed for name in ("extract", "update", "compile"))
