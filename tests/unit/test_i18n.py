@@ -25,6 +25,7 @@ from myblog.i18n import (
     compile_catalogs,
     compiled_path,
     html_lang,
+    locale_for,
     select_locale,
     select_timezone,
 )
@@ -138,6 +139,12 @@ def test_the_page_language(app, cookie, accept, default, expected):
     with app.test_request_context("/", headers=headers):
         g.site = site(language=default)
         assert select_locale() == expected
+
+
+def test_the_readers_own_choice_is_known_without_a_request():
+    # what the page cache keys on before Flask runs: "" leaves it to the blog's default
+    assert locale_for("zh_CN", "en") == "zh_CN" and locale_for(None, "zh-TW,en;q=0.5") == "zh_CN"
+    assert locale_for(None, "fr") == "" and locale_for("xx", None) == ""
 
 
 def test_a_page_before_the_settings_are_loaded_is_english_in_utc(app):
