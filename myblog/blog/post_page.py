@@ -16,7 +16,9 @@ from myblog.blog.metadata import post_metadata
 from myblog.models import Post, User
 from myblog.models.types import utcnow
 from myblog.queries.post_page import PostView, neighbours, thread, visible_post_view
+from myblog.queries.related import related_posts
 from myblog.services import comments as comment_service
+from myblog.services.markdown.reading import remembered_reading_minutes, split_toc
 from myblog.services.posts import visible_post
 from myblog.web import id_value, or_404
 
@@ -58,6 +60,23 @@ def untouched_fields() -> Markup:
     return html
 
 
+def reading_aids(post: PostView) -> dict[str, object]:
+    """What helps read the post: its body with the table of contents apart (for the side
+    column), the minutes it takes, the posts before and after it and those sharing its tags."""
+    toc, body = split_toc(post.body_html)
+    older, newer = neighbours(post)
+    return {
+        "older": older,
+        "newer": newer,
+        "toc_html": Markup(toc),  # both parts of HTML sanitised when the post was saved
+        "body_html": Markup(body),
+        "reading_minutes": remembered_reading_minutes(
+            (post.id, post.updated_at, len(post.body_html)), post.body_html
+        ),
+        "related": related_posts(post.id),
+    }
+
+
 def render_post_page(
     post: PostView, form: CommentForm | None = None, status: int = 200
 ) -> Response:
@@ -82,12 +101,9 @@ def render_post_page(
         stamp = form.started.data or ""
         csrf_value = form.csrf_value()
         fields = None
-    older, newer = neighbours(post)
     body = render_template(
         "blog/show_post.html",
         post=post,
-        older=older,
-        newer=newer,
         comments=comments.comments,
         comment_count=comments.count,
         form=form,
@@ -96,5 +112,6 @@ def render_post_page(
         replying_to=replying_to,
         comments_open=comment_service.accepts_comments(post, utcnow()),
         meta=post_metadata(post, url_for("blog.show_post", slug=post.slug, _external=True)),
+        **reading_aids(post),
     )
     return make_response(body, status)

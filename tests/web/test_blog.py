@@ -192,7 +192,9 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
     # where the title's "</script>" is written \u003c/script\u003e and cannot end the block
     assert re.findall(r"<script[^>]*>", html) == [
         '<script type="application/ld+json">',
+        '<script src="/static/js/theme.js">',
         '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
+        '<script src="/static/js/post.js" defer>',
         '<script src="/static/js/comments.js" defer>',
         '<script src="/static/js/live.js" defer>',
     ]
