@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 
 from myblog.blog.blueprint import bp
@@ -66,10 +67,10 @@ def _open_post_or_403(slug: str) -> Post:
 
 
 def _thank(comment: Comment, post: Post) -> ResponseReturnValue:
+    # shown by the comment form, where the reader is looking, not at the top of the page
+    # (blog/_comments.html; base.html leaves "comment-" messages to it)
     if comment.status is CommentStatus.APPROVED:
-        flash("Thank you: your comment is published.", "success")
-        anchor = f"comment-{comment.id}"
+        flash(_("Thank you: your comment is published."), "comment-published")
     else:
-        flash("Thank you: your comment will appear once it is approved.", "info")
-        anchor = "comments"
-    return redirect(url_for("blog.show_post", slug=post.slug, _anchor=anchor))
+        flash(_("Thank you: your comment will appear once it is approved."), "comment-pending")
+    return redirect(url_for("blog.show_post", slug=post.slug, _anchor="comment-notice"))

@@ -6,14 +6,15 @@ shows the page again with a refused comment kept in the form) render it from her
 
 from __future__ import annotations
 
-from flask import Response, current_app, make_response, render_template, request, url_for
+from flask import Response, current_app, g, make_response, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from myblog.blog.forms import CommentForm
 from myblog.blog.metadata import post_metadata
-from myblog.models import Post, User
+from myblog.models import CommentPolicy, Post, User
 from myblog.models.types import utcnow
 from myblog.queries.post_page import PostView, neighbours, thread, visible_post_view
 from myblog.queries.related import related_posts
@@ -51,13 +52,21 @@ def untouched_fields() -> Markup:
     """
     app = current_app
     signed_in = bool(current_user.is_authenticated)
-    rendered: dict[bool, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
-    html = rendered.get(signed_in)
+    key = (signed_in, comment_policy(), get_locale())  # the help text follows both
+    rendered: dict[object, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
+    html = rendered.get(key)
     if html is None or app.jinja_env.auto_reload:  # in development, templates change
         macros = app.jinja_env.get_template("macros/comments.html").module
         blank = CommentForm(formdata=None, meta={"csrf": False})
-        html = rendered[signed_in] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
+        blank.explain(key[1])
+        html = rendered[key] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
     return html
+
+
+def comment_policy() -> CommentPolicy:
+    """The blog's policy for guests' comments (from the cached settings)."""
+    site = g.get("site")
+    return site.comment_policy if site is not None else CommentPolicy.MODERATED
 
 
 def reading_aids(post: PostView) -> dict[str, object]:
@@ -96,6 +105,7 @@ def render_post_page(
         csrf_value = generate_csrf() if current_user.is_authenticated else ""
         fields: Markup | None = untouched_fields()
     else:
+        form.explain(comment_policy())
         parent_id = form.parent_value()
         replying_to = comments.find(parent_id)
         stamp = form.started.data or ""
