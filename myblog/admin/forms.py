@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -17,7 +18,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from myblog.account_fields import (
     current_password_field,
@@ -29,7 +30,7 @@ from myblog.account_fields import (
 from myblog.models import Category, CommentPolicy, FeedContent, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.profiles import MAX_BIO, MAX_DISPLAY_NAME, ProfileInput
-from myblog.services.site import LANGUAGES
+from myblog.services.site import LANGUAGES, ImageHostError, ImageSettings, image_sources
 from myblog.services.taxonomy import split_tags
 
 
@@ -66,6 +67,13 @@ class PostForm(FlaskForm):
         description="Needed for scheduled posts; empty means now.",
     )
     allow_comments = BooleanField("Allow comments", default=True)
+    copy_images = BooleanField(
+        lazy_gettext("Copy remote images into the uploads"),
+        description=lazy_gettext(
+            "Images the post links to on other sites are fetched and the post points at the "
+            "copies; those that cannot be fetched keep their link and are listed."
+        ),
+    )
     submit = SubmitField("Save")
 
     def offer_categories(self, categories: Iterable[Category]) -> None:
@@ -181,7 +189,33 @@ class SiteForm(FlaskForm):
         ],
         default=FeedContent.SUMMARY.value,
     )
+    image_hosts = TextAreaField(
+        lazy_gettext("Sites posts may show images from"),
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+        description=lazy_gettext(
+            "One per line, such as images.example.com or *.example.com (https unless you write "
+            "http://). Browsers block images from other sites."
+        ),
+    )
+    copy_remote_images = BooleanField(
+        lazy_gettext("Copy remote images into the uploads when posts are saved or imported"),
+        description=lazy_gettext("The default of the editor's checkbox and of the Import page."),
+    )
     submit = SubmitField("Save")
+
+    def validate_image_hosts(self, field: TextAreaField) -> None:
+        try:
+            image_sources(field.data or "")
+        except ImageHostError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def image_settings(self) -> ImageSettings:
+        """The image hosts (as CSP sources) and the copying default, for update_site."""
+        return {
+            "image_hosts": image_sources(self.image_hosts.data or ""),
+            "copy_remote_images": bool(self.copy_remote_images.data),
+        }
 
 
 class EmailChangeForm(FlaskForm):
@@ -234,4 +268,11 @@ class ImportForm(FlaskForm):
         validators=[FileRequired("Choose a file to import.")],
     )
     dry_run = BooleanField("Only show what would happen (dry run: nothing is changed)")
+    fetch_images = BooleanField(
+        lazy_gettext("Copy the remote images of imported posts into the uploads"),
+        description=lazy_gettext(
+            "Images on other sites are fetched after each post is imported; any that cannot "
+            "be fetched keep their link and are listed in the report."
+        ),
+    )
     submit = SubmitField("Import")
