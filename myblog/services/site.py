@@ -146,6 +146,7 @@ def image_sources(text: str) -> list[str]:
     sources: list[str] = []
     for entry in text.replace(",", " ").split():
         scheme, _sep, host = entry.rpartition("://")
+        scheme = scheme.lower()
         if scheme not in ("", "http", "https"):
             raise ImageHostError(_("“%(entry)s”: only http:// or https:// hosts", entry=entry))
         try:
