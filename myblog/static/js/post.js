@@ -1,5 +1,6 @@
 // The post page: a "Copy" button on every code block (Clipboard API), saying "Copied" where it
-// was pressed. The labels come from the article's data attributes, in the page's language.
+// was pressed (the labels come from the article's data attributes, in the page's language);
+// in the side column's table of contents, the section being read is marked.
 (function () {
   "use strict";
   var article = document.querySelector("article.post");
@@ -33,4 +34,31 @@
     block.classList.add("has-copy");
     block.insertBefore(button, block.firstChild);
   });
+
+  // the section being read: the last heading above the top quarter of the window
+  var toc = article.querySelector(".post-toc nav.toc");
+  if (!toc) return;
+  var links = Array.prototype.slice.call(toc.querySelectorAll("a[href^='#']"));
+  var headings = links.map(function (link) {
+    return document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+  });
+  var current = null;
+  function mark() {
+    var line = window.innerHeight / 4, found = -1;
+    headings.forEach(function (heading, i) {
+      if (heading && heading.getBoundingClientRect().top <= line) found = i;
+    });
+    var link = found >= 0 ? links[found] : null;
+    if (link === current) return;
+    if (current) current.removeAttribute("aria-current");
+    if (link) link.setAttribute("aria-current", "location");
+    current = link;
+  }
+  var pending = false;
+  window.addEventListener("scroll", function () {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () { pending = false; mark(); });
+  }, {passive: true});
+  mark();
 })();
