@@ -163,16 +163,22 @@ def _count_statement(kind: str) -> Select[*tuple[Any, ...]]:
 COUNTS_GENERATION_KEY = "myblog:listing-counts"
 
 
+def posts_generation() -> str:
+    """A token that changes whenever posts change (forget_archive): cached answers about
+    posts (listing counts, related posts) are kept under it, so all are dropped at once."""
+    generation: str | None = cache.get(COUNTS_GENERATION_KEY)
+    if generation is None:
+        generation = uuid4().hex
+        cache.set(COUNTS_GENERATION_KEY, generation)
+    return generation
+
+
 def _total(kind: str, params: dict[str, Any]) -> int:
     # Page numbers need the listing's size, and counting grows with the blog: the count is
     # cached (MYBLOG_CACHE_SECONDS) under a generation that forget_archive() replaces whenever
     # posts change, so every listing's count is dropped at once.
-    generation = cache.get(COUNTS_GENERATION_KEY)
-    if generation is None:
-        generation = uuid4().hex
-        cache.set(COUNTS_GENERATION_KEY, generation)
     where = ":".join(str(params.get(name, "")) for name in ("key", "start"))
-    key = f"myblog:listing-count:{generation}:{kind}:{where}"
+    key = f"myblog:listing-count:{posts_generation()}:{kind}:{where}"
     total: int | None = cache.get(key)
     if total is None:
         total = int(rows(_count_statement(kind), params)[0][0])
