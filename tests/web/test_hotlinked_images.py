@@ -188,7 +188,7 @@ def test_flask_import_fetch_images_copies_them_and_reports_the_rest(
     (notes / "plain.md").write_text(f"---\ntitle: Plain\n---\n\n![blue]({remote}/blue.png)\n")
     result = run(app, "import", "--fetch-images", str(notes))
     assert result.exit_code == 0, result.output
-    assert "“hello”: 1 remote images copied" in result.output
+    assert "“hello”: 1 remote image copied" in result.output
     assert "“hello”: image not copied, its link stays as it is: 10.0.0.8" in result.output
     assert re.search(r"!\[red\]\(/uploads/[0-9a-f]{32}\.png\)", stored_post(app, "Hello").body)
     assert "![bad](http://10.0.0.8/x.png)" in stored_post(app, "Hello").body
@@ -221,5 +221,5 @@ def test_the_import_page_copies_remote_images_when_asked(app, client, remote, re
         content_type="multipart/form-data",
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert "1 remote images copied" in response.get_data(as_text=True)
+    assert "1 remote image copied" in response.get_data(as_text=True)
     assert re.search(r"!\[red\]\(/uploads/", stored_post(app, "Uploaded").body)

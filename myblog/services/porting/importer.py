@@ -68,7 +68,8 @@ def run_import(
 
 
 def _copy_remote_images(post_ids: list[int]) -> list[str]:
-    # after the posts are committed, each post on its own: a slow or refused image costs its
+    # notes in English like the rest of the report: `flask import` has no request, no language.
+    # After the posts are committed, each post on its own: a slow or refused image costs its
     # own link, never an imported post, and no transaction stays open while fetching
     notes = []
     for post_id in post_ids:
@@ -77,7 +78,9 @@ def _copy_remote_images(post_ids: list[int]) -> list[str]:
             continue
         result = copy_post_images(post, uploader=post.author)
         if result.copied:
-            notes.append(f"“{post.slug}”: {len(result.copied)} remote images copied")
+            count = len(result.copied)
+            copied = "1 remote image" if count == 1 else f"{count} remote images"
+            notes.append(f"“{post.slug}”: {copied} copied")
         notes += [
             f"“{post.slug}”: image not copied, its link stays as it is: {why}"
             for why in result.refused.values()
