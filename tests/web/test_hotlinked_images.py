@@ -75,7 +75,6 @@ def test_allowed_image_hosts_join_img_src_and_nothing_else_changes(app, client):
         assert [p for p in others if not p.startswith("img-src")] == [
             p for p in CSP.split("; ") if not p.startswith("img-src")
         ]
-    # uploads keep their own sandboxing policy
     save_settings(client, image_hosts="")
     assert img_src(reader.get("/")) == "img-src 'self' data:"
 
@@ -115,6 +114,7 @@ def test_the_editor_copies_remote_images_and_points_the_post_at_the_copies(
     app, client, remote, reach_local_server
 ):
     login(client)
+    save_settings(client, image_hosts="i.imgur.com")
     body = (
         f"![red]({remote}/red.png) and ![gone]({remote}/missing.png) "
         f"and ![page]({remote}/page.html)"
@@ -132,6 +132,8 @@ def test_the_editor_copies_remote_images_and_points_the_post_at_the_copies(
     assert f'<img src="{copy[1]}" alt="red"' in post.body_html
     with client.get(copy[1]) as image:
         assert image.status_code == 200 and image.mimetype == "image/png"
+        # uploads keep their own policy, image hosts or not
+        assert image.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 def test_without_the_checkbox_nothing_is_fetched(app, client, remote, reach_local_server):
