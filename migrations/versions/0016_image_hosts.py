@@ -1,7 +1,7 @@
 """hosts whose images posts may show, and copying remote images by default
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0012'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

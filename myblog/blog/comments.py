@@ -31,8 +31,10 @@ def _too_many_comments(limit: RequestLimit) -> Response | None:
     post = readable_view_or_404((request.view_args or {}).get("slug", ""))
     form = CommentForm()  # built with a CSRF token, so the next try goes through
     form.form_errors.append(
-        "You are commenting too quickly. Please wait a minute and send it again: "
-        "your comment is still below."
+        _(
+            "You are commenting too quickly. Please wait a minute and send it again: "
+            "your comment is still below."
+        )
     )
     return render_post_page(post, form, status=429)
 
@@ -62,7 +64,7 @@ def add_comment(slug: str) -> ResponseReturnValue:
 def _open_post_or_403(slug: str) -> Post:
     post = readable_post_or_404(slug)
     if not comment_service.accepts_comments(post, utcnow()):
-        abort(403, description="Comments are closed for this post.")
+        abort(403, description=_("Comments are closed for this post."))
     return post
 
 

@@ -48,17 +48,20 @@ def untouched_fields() -> Markup:
     They are the same for every reader (no values, no errors), and rendering them through
     WTForms widgets used to be the largest part of a post page. Hidden per-request values
     (stamp, parent, CSRF token) are rendered by the page itself. Signed-in writers get the
-    form without name, email and website.
+    form without name, email and website. One rendering per language.
     """
     app = current_app
     signed_in = bool(current_user.is_authenticated)
-    key = (signed_in, comment_policy(), get_locale())  # the help text follows both
-    rendered: dict[object, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
+    # the labels are in the page's language, the help text follows the comment policy
+    key = (signed_in, str(get_locale()), comment_policy())
+    rendered: dict[tuple[bool, str, CommentPolicy], Markup] = app.extensions.setdefault(
+        "myblog.comment_fields", {}
+    )
     html = rendered.get(key)
     if html is None or app.jinja_env.auto_reload:  # in development, templates change
         macros = app.jinja_env.get_template("macros/comments.html").module
         blank = CommentForm(formdata=None, meta={"csrf": False})
-        blank.explain(key[1])
+        blank.explain(key[2])
         html = rendered[key] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
     return html
 

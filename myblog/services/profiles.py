@@ -8,6 +8,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from myblog.extensions import db
 from myblog.models import Profile, User
@@ -47,7 +48,7 @@ def update_profile(user: User, data: ProfileInput) -> Profile:
     if len(bio) > MAX_BIO:
         raise ProfileError(f"A bio may be at most {MAX_BIO} characters.")
     if website and urlsplit(website).scheme not in ("http", "https"):
-        raise ProfileError("A website starts with http:// or https://.")
+        raise ProfileError(_("A website starts with http:// or https://."))
     profile = _profile(user)
     profile.display_name, profile.bio, profile.website = name, bio or None, website or None
     db.session.commit()
