@@ -179,9 +179,16 @@ def rq_worker(burst: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
 @click.option("--author", default=None, help="Username that writes what names no account here.")
+@click.option(
+    "--fetch-images",
+    is_flag=True,
+    help="Copy the imported posts' remote images into the uploads (refused: listed).",
+)
 @click.pass_context
 @with_appcontext
-def import_command(ctx: click.Context, path: Path, dry_run: bool, author: str | None) -> None:
+def import_command(
+    ctx: click.Context, path: Path, dry_run: bool, author: str | None, fetch_images: bool
+) -> None:
     """Import PATH: a folder or zip of Markdown files (a Hugo or Jekyll site too), a WordPress
     export (.xml), a Ghost export (.json) or a `flask export` backup. Importing it again creates
     nothing twice; each item is reported, and the command exits with 1 if any failed."""
@@ -193,7 +200,9 @@ def import_command(ctx: click.Context, path: Path, dry_run: bool, author: str | 
     except SourceError as exc:
         raise click.ClickException(str(exc)) from exc
     with click.progressbar(length=batch.size, label=f"Importing {batch.kind}") as bar:
-        report = run_import(batch, author=writer, dry_run=dry_run, progress=bar.update)
+        report = run_import(
+            batch, author=writer, dry_run=dry_run, progress=bar.update, fetch_images=fetch_images
+        )
     for line in report.lines():
         click.echo(line)
     if report.failed:

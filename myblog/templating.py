@@ -39,6 +39,7 @@ _ROUTE_ARGS = {
     "blog.show_category": "slug",
     "blog.show_tag": "slug",
     "blog.show_author": "username",
+    "blog.uploaded_file": "filename",
 }
 # what werkzeug's string converter leaves unquoted in a path segment
 _CONVERTER_SAFE = "!$&'()*+,/:;=@"

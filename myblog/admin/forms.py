@@ -34,7 +34,10 @@ from myblog.services.profiles import MAX_BIO, MAX_DISPLAY_NAME, ProfileInput
 from myblog.services.site import (
     DEFAULT_TIMEZONE,
     LANGUAGES,
+    ImageHostError,
+    ImageSettings,
     TimeNotInZone,
+    image_sources,
     timezone_names,
     to_local,
     to_utc,
@@ -82,6 +85,13 @@ class PostForm(FlaskForm):
         description=lazy_gettext("Needed for scheduled posts; empty means now."),
     )
     allow_comments = BooleanField(lazy_gettext("Allow comments"), default=True)
+    copy_images = BooleanField(
+        lazy_gettext("Copy remote images into the uploads"),
+        description=lazy_gettext(
+            "Images the post links to on other sites are fetched and the post points at the "
+            "copies; those that cannot be fetched keep their link and are listed."
+        ),
+    )
     submit = SubmitField(lazy_gettext("Save"))
 
     # the blog's time zone: "Publish at" shows and takes wall-clock time there, stored as UTC
@@ -243,7 +253,35 @@ class SiteForm(FlaskForm):
         ],
         default=FeedContent.SUMMARY.value,
     )
+    image_hosts = TextAreaField(
+        lazy_gettext("Sites posts may show images from"),
+        validators=[Length(max=2000)],
+        render_kw={"rows": 3},
+        description=lazy_gettext(
+            "One per line, such as images.example.com or *.example.com (https unless you write "
+            "http://). Browsers block images from other sites."
+        ),
+    )
+    copy_remote_images = BooleanField(
+        lazy_gettext("Copy remote images into the uploads when posts are saved or imported"),
+        description=lazy_gettext("The default of the editor's checkbox and of the Import page."),
+    )
     submit = SubmitField(lazy_gettext("Save"))
+
+    def validate_image_hosts(self, field: TextAreaField) -> None:
+        try:
+            image_sources(field.data or "")
+        except ImageHostError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def image_settings(self) -> ImageSettings:
+        """The time zone, the image hosts (as CSP sources) and the copying default, for
+        update_site."""
+        return {
+            "timezone": self.timezone.data,
+            "image_hosts": image_sources(self.image_hosts.data or ""),
+            "copy_remote_images": bool(self.copy_remote_images.data),
+        }
 
 
 class EmailChangeForm(FlaskForm):
@@ -299,5 +337,12 @@ class ImportForm(FlaskForm):
     )
     dry_run = BooleanField(
         lazy_gettext("Only show what would happen (dry run: nothing is changed)")
+    )
+    fetch_images = BooleanField(
+        lazy_gettext("Copy the remote images of imported posts into the uploads"),
+        description=lazy_gettext(
+            "Images on other sites are fetched after each post is imported; any that cannot "
+            "be fetched keep their link and are listed in the report."
+        ),
     )
     submit = SubmitField(lazy_gettext("Import"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from myblog.admin.access import editable_post, require_admin
@@ -13,7 +14,7 @@ from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.admin.labels import POST_STATUS
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
-from myblog.services import outbox_admin, revisions, taxonomy
+from myblog.services import hotlinks, outbox_admin, revisions, taxonomy
 from myblog.services import posts as post_service
 from myblog.services.site import settings_row, update_site
 from myblog.web import filter_arg, page_arg
@@ -61,6 +62,8 @@ def _post_form(post: Post | None) -> PostForm:
     form.use_zone(g.site.timezone)
     if post is not None and not form.is_submitted():
         form.fill_from(post)
+    if not form.is_submitted():
+        form.copy_images.data = g.site.copy_remote_images
     return form
 
 
@@ -76,11 +79,25 @@ def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
         _("Saved “%(title)s” (%(status)s).", title=saved.title, status=POST_STATUS[saved.status]),
         "success",
     )
+    if form.copy_images.data:
+        _copy_images(saved)
     return redirect(url_for("admin.edit_post", post_id=saved.id))
 
 
 # the newest revisions listed under the editor; the revisions page has them all
 RECENT_REVISIONS = 5
+
+
+def _copy_images(post: Post) -> None:
+    """Copy the saved post's remote images and say how it went (the post is saved already)."""
+    result = hotlinks.copy_post_images(post, uploader=current_user._get_current_object())
+    if result.copied:
+        count = len(result.copied)
+        flash(ngettext("%(num)d remote image copied.", "%(num)d remote images copied.", count))
+    if result.refused:
+        reasons = "; ".join(result.refused.values())
+        message = _("Not copied, their links stay as they were: %(reasons)s", reasons=reasons)
+        flash(message, "warning")
 
 
 def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
@@ -148,7 +165,7 @@ def edit_settings() -> ResponseReturnValue:
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
             feed_content=FeedContent(form.feed_content.data),
-            timezone=form.timezone.data,
+            **form.image_settings(),  # and the time zone
         )
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.edit_settings"))

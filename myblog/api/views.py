@@ -105,7 +105,7 @@ def _post_json(post: PostCard) -> dict[str, object]:
 def list_posts() -> ResponseReturnValue:
     """Published posts, newest first, paginated with ?page=N."""
     per_page = int(current_app.config["MYBLOG_POSTS_PER_PAGE"])
-    page = public_posts(page=page_arg(invalid=400), per_page=per_page)
+    page = public_posts(page=page_arg(invalid=400), per_page=per_page, with_total=False)
     return jsonify(
         posts=[_post_json(p) for p in page.items],
         page=page.page,

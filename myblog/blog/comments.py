@@ -69,10 +69,10 @@ def _open_post_or_403(slug: str) -> Post:
 
 
 def _thank(comment: Comment, post: Post) -> ResponseReturnValue:
+    # shown by the comment form, where the reader is looking, not at the top of the page
+    # (blog/_comments.html; base.html leaves "comment-" messages to it)
     if comment.status is CommentStatus.APPROVED:
-        flash(_("Thank you: your comment is published."), "success")
-        anchor = f"comment-{comment.id}"
+        flash(_("Thank you: your comment is published."), "comment-published")
     else:
-        flash(_("Thank you: your comment will appear once it is approved."), "info")
-        anchor = "comments"
-    return redirect(url_for("blog.show_post", slug=post.slug, _anchor=anchor))
+        flash(_("Thank you: your comment will appear once it is approved."), "comment-pending")
+    return redirect(url_for("blog.show_post", slug=post.slug, _anchor="comment-notice"))

@@ -8,14 +8,32 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
+from myblog.models import CommentPolicy
 from myblog.services.comments import (
     MAX_BODY,
+    MAX_LINKS,
     CommentInput,
     Submission,
     form_stamp,
     stamp_time,
 )
 from myblog.web import id_value
+
+# why a guest's email address is asked for: what the blog does with it, by comment policy
+EMAIL_HELP = {
+    CommentPolicy.TRUST_RETURNING: lazy_gettext(
+        "Needed, never shown. Comments wait for approval; once one from this address is "
+        "approved, the next ones appear at once. Reply notifications go here if you ask."
+    ),
+    CommentPolicy.MODERATED: lazy_gettext(
+        "Needed, never shown: comments wait for approval, and the blog's owner may write to "
+        "you about yours. Reply notifications go here if you ask."
+    ),
+    CommentPolicy.OPEN: lazy_gettext(
+        "Needed, never shown: the blog's owner may write to you about your comment. Reply "
+        "notifications go here if you ask."
+    ),
+}
 
 
 class CommentForm(FlaskForm):
@@ -29,7 +47,7 @@ class CommentForm(FlaskForm):
             Email(message=lazy_gettext("That is not a valid email address.")),
             Length(max=254),
         ],
-        description=lazy_gettext("Never shown. Used for reply notifications if you ask for them."),
+        description=lazy_gettext("Needed, never shown."),  # explain() says why
     )
     website = StringField(
         lazy_gettext("Website (optional)"),
@@ -51,7 +69,11 @@ class CommentForm(FlaskForm):
                 message=lazy_gettext("A comment may be at most %(num)s characters.", num=MAX_BODY),
             ),
         ],
-        description=lazy_gettext("Plain text with a little Markdown: *emphasis*, `code`, links."),
+        description=lazy_gettext(
+            "Markdown: *emphasis*, **bold**, `code`, > quotes, lists and at most %(links)d "
+            "links. No images, headings or HTML (shown as typed).",
+            links=MAX_LINKS,
+        ),
     )
     notify_replies = BooleanField(lazy_gettext("Email me when someone replies to this comment"))
     parent_id = HiddenField()
@@ -74,6 +96,10 @@ class CommentForm(FlaskForm):
                     f.errors = [*f.errors, message]
                     valid = False
         return valid
+
+    def explain(self, policy: CommentPolicy) -> None:
+        """Say why the email address is asked for, under the blog's comment policy."""
+        self.email.description = EMAIL_HELP[policy]
 
     def parent_value(self) -> int | None:
         """The comment this one replies to, if the hidden field holds a plausible id."""

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import String, Text
+from sqlalchemy import Boolean, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from myblog.extensions import db
@@ -38,6 +38,10 @@ class Site(db.Model):  # type: ignore[name-defined]
     feed_content: Mapped[FeedContent] = mapped_column(
         str_enum(FeedContent), default=FeedContent.SUMMARY
     )
+    # hosts whose images posts may show (the CSP's img-src), one per line; and whether the
+    # editor and imports copy remote images into the uploads by default
+    image_hosts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    copy_remote_images: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Site {self.title!r}>"

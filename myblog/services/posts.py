@@ -156,6 +156,16 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     return post
 
 
+def replace_body(post: Post, body: str) -> Post:
+    """Give a saved post a new Markdown body (its remote images copied, say), rendered again
+    with its excerpt; commits."""
+    post.body = body
+    post.body_html = render_markdown(without_title_heading(body, post.title))
+    post.excerpt = post.summary or make_excerpt(body)
+    db.session.commit()
+    return post
+
+
 def _keep_history(post: Post, data: PostInput, imported: Imported, now: datetime) -> None:
     if data.status is PostStatus.DRAFT:
         post.published_at = data.published_at  # a draft keeps the date it once had

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from myblog.extensions import cache, db
@@ -25,6 +29,8 @@ class SiteInfo:
     comment_policy: CommentPolicy = CommentPolicy.TRUST_RETURNING
     language: str = "en"
     feed_content: FeedContent = FeedContent.SUMMARY
+    image_hosts: tuple[str, ...] = ()  # as the CSP names them: https://host or *.host
+    copy_remote_images: bool = False
     timezone: str = "UTC"
 
 
@@ -98,6 +104,8 @@ def get_site() -> SiteInfo | None:
         comment_policy=CommentPolicy(site.comment_policy),
         language=known_language(site.language) or "en",
         feed_content=FeedContent(site.feed_content),
+        image_hosts=tuple(site.image_hosts.split()),
+        copy_remote_images=site.copy_remote_images,
         timezone=site.timezone if valid_timezone(site.timezone) else DEFAULT_TIMEZONE,
     )
     cache.set(_CACHE_KEY, info)
@@ -133,6 +141,18 @@ def settings_row() -> Site | None:
     return db.session.scalar(select(Site).limit(1))
 
 
+def _checked(
+    language: str | None, timezone: str | None, image_hosts: Sequence[str] | None
+) -> str | None:
+    """Refuse an unsupported language or time zone; the image hosts as stored (None: not
+    given; ImageHostError for one that is not a host name)."""
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    if timezone is not None and not valid_timezone(timezone):
+        raise ValueError(f"unknown time zone {timezone!r}")
+    return None if image_hosts is None else "\n".join(image_sources(" ".join(image_hosts)))
+
+
 def update_site(
     *,
     title: str,
@@ -142,14 +162,14 @@ def update_site(
     language: str | None = None,
     feed_content: FeedContent | None = None,
     timezone: str | None = None,
+    image_hosts: Sequence[str] | None = None,
+    copy_remote_images: bool | None = None,
 ) -> Site:
     """Save the blog's title, tagline, About page and (when given) comment policy, default
-    language, feed content and time zone."""
+    language, feed content, time zone and image settings (`image_hosts` as `image_sources`
+    gives them)."""
     # refused before anything changes, so a refusal leaves the session clean
-    if language is not None and language not in LANGUAGES:
-        raise ValueError(f"unsupported language {language!r}")
-    if timezone is not None and not valid_timezone(timezone):
-        raise ValueError(f"unknown time zone {timezone!r}")
+    hosts = _checked(language, timezone, image_hosts)
     site = settings_row()
     if site is None:
         site = Site(title=title)
@@ -158,14 +178,69 @@ def update_site(
     site.tagline = tagline.strip()
     site.about = about
     site.about_html = render_markdown(about)
-    if comment_policy is not None:
-        site.comment_policy = comment_policy
-    if language is not None:
-        site.language = language
-    if feed_content is not None:
-        site.feed_content = feed_content
-    if timezone is not None:
-        site.timezone = timezone
+    given = {
+        "comment_policy": comment_policy,
+        "language": language,
+        "feed_content": feed_content,
+        "timezone": timezone,
+        "image_hosts": hosts,
+        "copy_remote_images": copy_remote_images,
+    }
+    for name, value in given.items():
+        if value is not None:
+            setattr(site, name, value)
     db.session.commit()
     forget_site()
     return site
+
+
+MAX_IMAGE_HOSTS = 20
+# a host name (IDNA ASCII), optionally after "*." (its subdomains), optionally with a port
+_HOST = re.compile(
+    r"(?P<wild>\*\.)?(?P<name>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}"
+    r"[a-z0-9])(?P<port>:\d{1,5})?"
+)
+
+
+class ImageSettings(TypedDict):
+    """The time zone and image settings as update_site takes them."""
+
+    timezone: str | None
+    image_hosts: list[str]
+    copy_remote_images: bool
+
+
+class ImageHostError(ValueError):
+    """Why a list of image hosts was refused; safe to show to the owner."""
+
+
+def image_sources(text: str) -> list[str]:
+    """The image hosts the owner listed (one per line, or separated by spaces or commas), as
+    CSP sources: `img.example.com` and `https://img.example.com` become
+    `https://img.example.com`; `http://` is kept when written; `*.example.com` allows its
+    subdomains. Anything else (a path, a quote, a bare `*`, an address) is refused, so the
+    policy stays what the owner meant."""
+    sources: list[str] = []
+    for entry in text.replace(",", " ").split():
+        scheme, _sep, host = entry.rpartition("://")
+        scheme = scheme.lower()
+        if scheme not in ("", "http", "https"):
+            raise ImageHostError(_("“%(entry)s”: only http:// or https:// hosts", entry=entry))
+        try:
+            ascii_host = host.rstrip("/").encode("idna").decode("ascii").lower()
+        except UnicodeError as exc:
+            raise ImageHostError(_("“%(entry)s” is not a host name", entry=entry)) from exc
+        match = _HOST.fullmatch(ascii_host)
+        if match is None or (match["port"] and not 0 < int(match["port"][1:]) < 65536):
+            raise ImageHostError(
+                _(
+                    "“%(entry)s” is not a host name such as images.example.com or *.example.com",
+                    entry=entry,
+                )
+            )
+        source = f"{scheme or 'https'}://{ascii_host}"
+        if source not in sources:
+            sources.append(source)
+    if len(sources) > MAX_IMAGE_HOSTS:
+        raise ImageHostError(_("At most %(count)d image hosts.", count=MAX_IMAGE_HOSTS))
+    return sources

@@ -198,6 +198,7 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
         '<script type="application/ld+json">',
         '<script src="/static/js/theme.js">',
         '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
+        '<script src="/static/js/post.js" defer>',
         '<script src="/static/js/comments.js" defer>',
         '<script src="/static/js/live.js" defer>',
     ]

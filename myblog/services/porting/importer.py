@@ -22,6 +22,7 @@ from myblog.extensions import db
 from myblog.models import Category, Comment, CommentStatus, Post, Upload, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
+from myblog.services.hotlinks import copy_post_images
 from myblog.services.links import external_url
 from myblog.services.markdown import render_comment
 from myblog.services.porting import records
@@ -48,9 +49,11 @@ def run_import(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    fetch_images: bool = False,
 ) -> ImportReport:
     """Import every item of the batch, each in its own transaction; the report says what
-    became of each. `author` writes what names no account here (default: the owner)."""
+    became of each. `author` writes what names no account here (default: the owner);
+    `fetch_images` copies the imported posts' remote images into the uploads afterwards."""
     job = Job.start(batch, dry_run=dry_run, author=author, now=now or utcnow())
     report = ImportReport(kind=batch.kind, dry_run=dry_run, notes=list(batch.notes))
     report.outcomes += batch.problems
@@ -58,16 +61,45 @@ def run_import(
         report.add(job.attempt(label, step))
         if progress is not None:
             progress(1)
+    if fetch_images and not dry_run:
+        report.notes += _copy_remote_images(job.imported_posts)
     if not dry_run:
         forget_archive()
     return report
 
 
+def _copy_remote_images(post_ids: list[int]) -> list[str]:
+    # notes in English like the rest of the report: `flask import` has no request, no language.
+    # After the posts are committed, each post on its own: a slow or refused image costs its
+    # own link, never an imported post, and no transaction stays open while fetching
+    notes = []
+    for post_id in post_ids:
+        post = db.session.get(Post, post_id)
+        if post is None:
+            continue
+        result = copy_post_images(post, uploader=post.author)
+        if result.copied:
+            count = len(result.copied)
+            copied = "1 remote image" if count == 1 else f"{count} remote images"
+            notes.append(f"“{post.slug}”: {copied} copied")
+        notes += [
+            f"“{post.slug}”: image not copied, its link stays as it is: {why}"
+            for why in result.refused.values()
+        ]
+    return notes
+
+
 def import_file(
-    stream: IO[bytes], name: str, *, author: User, dry_run: bool = False
+    stream: IO[bytes],
+    name: str,
+    *,
+    author: User,
+    dry_run: bool = False,
+    fetch_images: bool = False,
 ) -> ImportReport:
     """Read an uploaded file and import it (SourceError when the whole file is refused)."""
-    return run_import(read_file(stream, name), author=author, dry_run=dry_run)
+    batch = read_file(stream, name)
+    return run_import(batch, author=author, dry_run=dry_run, fetch_images=fetch_images)
 
 
 def _steps(job: Job) -> Iterator[tuple[str, Step]]:
@@ -143,6 +175,7 @@ def _import_post(job: Job, item: PostItem) -> Outcome:
     post = save_post(data, author=author, now=job.now, imported=times)
     _import_comments(job, post, item.comments, notes)
     records.record(job.batch.source, "post", item.key, post.id)
+    job.imported_posts.append(post.id)
     return Outcome(item.label, Result.IMPORTED, _("as “%(slug)s”", slug=post.slug), tuple(notes))
 
 

@@ -45,6 +45,8 @@ class Job:
     images: dict[str, str] = field(default_factory=dict)
     # files the current item wrote: removed again if it fails
     written: list[Path] = field(default_factory=list)
+    # the posts imported so far, whose remote images may be copied at the end
+    imported_posts: list[int] = field(default_factory=list)
 
     @classmethod
     def start(cls, batch: Batch, *, dry_run: bool, author: User | None, now: datetime) -> Job:

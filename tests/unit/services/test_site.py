@@ -54,6 +54,45 @@ def test_an_unknown_language_is_refused_before_anything_changes(ctx):
     assert settings_row().title == "Test Blog"
 
 
+def test_image_hosts_become_csp_sources():
+    from myblog.services.site import image_sources
+
+    assert image_sources(
+        "img.example.com\nHTTPS://i.imgur.com/, *.github.io  http://old.example.org:8080 "
+        "例子.测试 img.example.com"
+    ) == [
+        "https://img.example.com",
+        "https://i.imgur.com",
+        "https://*.github.io",
+        "http://old.example.org:8080",
+        "https://xn--fsqu00a.xn--0zwm56d",
+    ]
+    assert image_sources("  \n ") == []
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "*", "*.com", "'self'", "'unsafe-eval'", "data:", "blob:", "https:", "example.com/x.png",
+        "ex ample.com;", "a;b.com", "127.0.0.1", "[::1]", "localhost", "ftp://example.com",
+        "javascript://example.com", "example.com:0", "example.com:70000", "-bad-.com",
+    ],
+)  # fmt: skip
+def test_anything_but_a_host_name_is_refused(entry):
+    from myblog.services.site import ImageHostError, image_sources
+
+    with pytest.raises(ImageHostError):
+        image_sources(entry)
+
+
+def test_at_most_twenty_image_hosts():
+    from myblog.services.site import ImageHostError, image_sources
+
+    assert len(image_sources(" ".join(f"h{n}.example.com" for n in range(20)))) == 20
+    with pytest.raises(ImageHostError, match="At most 20"):
+        image_sources(" ".join(f"h{n}.example.com" for n in range(21)))
+
+
 # --- the blog's time zone and default language ------------------------------------------------
 
 
