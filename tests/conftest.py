@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +91,7 @@ class TestDatabases:
         self.folder, self.templates = folder, templates
         self.pooled: list[str] = []
         self.made: list[str] = []
+        self.opened: list[weakref.ref[Any]] = []
         self.count = 0
 
     def fresh(self, *, setup: bool, schema: bool) -> tuple[str, bool]:
@@ -105,6 +108,29 @@ class TestDatabases:
             return database_url(self.made[-1]), False
         self.pooled.append(self.templates.take())
         return database_url(self.pooled[-1]), setup
+
+    def watch(self, app: Flask) -> None:
+        """Note every PostgreSQL connection the app opens (see close_connections)."""
+        if not ON_POSTGRES:
+            return
+        with app.app_context():
+            engine = db.engine
+
+        def opened(dbapi_connection: Any, record: Any) -> None:
+            self.opened.append(weakref.ref(dbapi_connection))
+
+        event.listen(engine, "connect", opened)
+
+    def close_connections(self) -> None:
+        """Close what the apps' pools still had checked out after dispose(): a server thread
+        of a served app (a stream, a WebSocket) may outlive its test holding one. Left open,
+        it would be collected in some later test, where psycopg's ResourceWarning (an error
+        in this suite) fails whatever runs then, and its database could not be emptied."""
+        for ref in self.opened:
+            connection = ref()
+            if connection is not None and not connection.closed:
+                with contextlib.suppress(Exception):
+                    connection.close()
 
     def release(self) -> None:
         for name in self.pooled:
@@ -140,6 +166,7 @@ def make_app(tmp_path, database_templates):
             )
         app = create_app("testing", settings)
         app.jinja_env.bytecode_cache = TEMPLATES
+        databases.watch(app)
         if schema and not own:
             with app.app_context():
                 db.create_all()
@@ -150,13 +177,17 @@ def make_app(tmp_path, database_templates):
         return app
 
     yield build
-    from myblog.live.hub import close_hub
+    from myblog.live.hub import EXTENSION_KEY, close_hub
 
     for app in apps:
+        hub = app.extensions.get(EXTENSION_KEY)
         close_hub(app)  # a test that opened a live stream started this app's hub thread
+        if hub is not None and hub.thread.is_alive():
+            hub.thread.join(5)  # its last read done, before the pool goes
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    databases.close_connections()
     databases.release()
 
 
