@@ -126,12 +126,11 @@ def test_the_csrf_lifetime_is_a_setting(make_app):
 
 
 @pytest.fixture
-def rotation(make_app, tmp_path):
+def rotation(make_app):
     """Three builds of one blog: before the rotation (OLD_KEY), during it (NEW_KEY with OLD_KEY
     as a fallback) and after it (NEW_KEY alone)."""
-    database = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test0.sqlite'}"}
     before = make_app(SECRET_KEY=OLD_KEY)
-    assert before.config["SQLALCHEMY_DATABASE_URI"] == database["SQLALCHEMY_DATABASE_URI"]
+    database = {"SQLALCHEMY_DATABASE_URI": before.config["SQLALCHEMY_DATABASE_URI"]}
     during = make_app(setup=False, SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[OLD_KEY], **database)
     after = make_app(setup=False, SECRET_KEY=NEW_KEY, **database)
     return before, during, after
