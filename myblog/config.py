@@ -184,6 +184,8 @@ def _live_settings() -> dict[str, Any]:
     often the database is polled without a working Redis, and how long events are kept."""
     return {
         "MYBLOG_LIVE_HEARTBEAT_SECONDS": _float("MYBLOG_LIVE_HEARTBEAT_SECONDS", 15),
+        # the editor keeps unsaved work on the server this long after a change
+        "MYBLOG_AUTOSAVE_SECONDS": _float("MYBLOG_AUTOSAVE_SECONDS", 3),
         "MYBLOG_LIVE_POLL_WAIT_SECONDS": _float("MYBLOG_LIVE_POLL_WAIT_SECONDS", 25),
         "MYBLOG_LIVE_STREAM_SECONDS": _float("MYBLOG_LIVE_STREAM_SECONDS", 600),
         "MYBLOG_LIVE_DB_POLL_SECONDS": _float("MYBLOG_LIVE_DB_POLL_SECONDS", 2),

@@ -2,53 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from pg_support import create_database, database_url, drop_database, new_name
 from support import REDIS_URL, need_service
-
-POSTGRES_URL = os.environ.get(
-    "MYBLOG_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
-
-def _database_url(database: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=database)
-    return url.render_as_string(hide_password=False)
-
-
-def _admin_connection() -> Any:
-    """An autocommit psycopg connection to the server's maintenance database."""
-    import psycopg
-
-    try:
-        return psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        need_service("PostgreSQL", False, f"{POSTGRES_URL}: {exc}".strip())
-        raise  # need_service has already skipped or failed the test
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A SQLAlchemy URL (psycopg 3 driver) of a new empty database, dropped after the test."""
-    from psycopg import sql
-
-    name = f"myblog_test_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    name = new_name()
+    create_database(name)
     try:
-        yield _database_url(name)
+        yield database_url(name)
     finally:
-        with _admin_connection() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(name)
 
 
 @pytest.fixture

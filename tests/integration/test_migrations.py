@@ -175,3 +175,24 @@ def test_session_tokens_are_given_to_existing_accounts(bare_app):
         db.session.remove()
         downgrade(revision="0004")
         assert "session_token" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+
+
+def test_the_default_language_becomes_a_locale_and_the_time_zone_starts_at_utc(bare_app):
+    # 0015: the Chinese of older versions ('zh') is the zh_CN locale; every blog starts in UTC
+    with bare_app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO site (title, tagline, about, about_html, comment_policy, "
+                    "language, feed_content) VALUES ('博客', '', '', '', 'trust', 'zh', 'summary')"
+                )
+            )
+        upgrade(revision="0015")
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT language, timezone FROM site")).one()
+        assert tuple(row) == ("zh_CN", "UTC")
+        downgrade(revision="0012")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT language FROM site")).scalar_one() == "zh"
+        assert "timezone" not in {c["name"] for c in inspect(db.engine).get_columns("site")}

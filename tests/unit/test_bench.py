@@ -171,3 +171,22 @@ def test_each_worker_takes_at_most_its_share_of_the_connections(
     assert command[command.index("--worker-class") + 1] == "gthread"
     assert command[command.index("--workers") + 1] == str(workers)
     assert "127.0.0.1:8123" in command and command[-1] == "bench.wsgi:app"
+
+
+def test_the_nodes_bench_sums_both_nodes_and_judges_the_publish_p99() -> None:
+    import argparse
+
+    from bench.nodes import report
+
+    args = argparse.Namespace(posts=100, workers=1, concurrency=8, duration=10.0)
+    alone = [measured("home", 5000, 4.0)]
+    both = [measured("home", 3000, 5.0), measured("home", 2500, 6.0)]
+    quick = report(args, alone, both, [0.02] * 99 + [0.05])
+    assert quick["home_rps_one_node"] == 500.0
+    assert quick["home_rps_two_nodes"] == [300.0, 250.0]
+    assert quick["home_rps_two_nodes_summed"] == 550.0
+    assert quick["visible_on_other_node_s"]["max"] == 0.05
+    assert quick["pass"] == {"visible_p99_under_1s": True}
+    slow = report(args, alone, both, [0.02] * 90 + [1.5] * 10)
+    assert slow["visible_on_other_node_s"]["p99"] == 1.5
+    assert slow["pass"] == {"visible_p99_under_1s": False}
