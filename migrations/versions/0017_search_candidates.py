@@ -1,5 +1,6 @@
-"""search on PostgreSQL: the title and tags in a tsvector of their own, and the function that
-finds the newest candidates through the GIN indexes; the index rebuilt
+"""search on PostgreSQL: the title and tags in a tsvector of their own, the plain text in a
+table of its own, and the function that finds the newest candidates through the GIN indexes;
+the index rebuilt
 
 Revision ID: 0017
 Revises: 0016
@@ -31,6 +32,12 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == 'sqlite':
         return
-    op.execute('DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer)')
-    op.execute('DROP INDEX IF EXISTS ix_post_search_heading')
-    op.execute('ALTER TABLE post_search DROP COLUMN IF EXISTS heading')
+    # back to 0013's shape, refilled by the code of that time (`flask search-reindex`)
+    from myblog.models.search import drop_index_tables
+
+    drop_index_tables(op.get_bind())
+    op.execute(
+        'CREATE TABLE post_search (post_id INTEGER PRIMARY KEY REFERENCES posts (id) '
+        'ON DELETE CASCADE, document TSVECTOR NOT NULL, plain TEXT NOT NULL)'
+    )
+    op.execute('CREATE INDEX ix_post_search_document ON post_search USING gin (document)')

@@ -27,9 +27,8 @@ from myblog.services.search.text import Query
 MAX_POSITION = 16383  # tsvector positions stop here
 MAX_POSITIONS = 256  # positions a lexeme keeps
 
-_index = table(
-    "post_search", column("post_id"), column("heading"), column("document"), column("plain")
-)
+_index = table("post_search", column("post_id"), column("heading"), column("document"))
+_texts = table("post_search_text", column("post_id"), column("plain"))
 
 
 def _quoted(token: str) -> str:
@@ -75,34 +74,43 @@ def write(connection: Connection, documents: Sequence[Document]) -> None:
         return
     connection.execute(
         text(
-            "INSERT INTO post_search (post_id, heading, document, plain) "
-            "VALUES (:id, CAST(:heading AS tsvector), CAST(:document AS tsvector), :plain) "
-            "ON CONFLICT (post_id) DO UPDATE SET heading = excluded.heading, "
-            "document = excluded.document, plain = excluded.plain"
+            "INSERT INTO post_search (post_id, heading, document) "
+            "VALUES (:id, CAST(:heading AS tsvector), CAST(:document AS tsvector)) "
+            "ON CONFLICT (post_id) DO UPDATE "
+            "SET heading = excluded.heading, document = excluded.document"
         ),
         [
             {
                 "id": d.post_id,
                 "heading": tsvector_text(d, heading=True),
                 "document": tsvector_text(d),
-                "plain": d.plain,
             }
             for d in documents
         ],
+    )
+    connection.execute(
+        text(
+            "INSERT INTO post_search_text (post_id, plain) VALUES (:id, :plain) "
+            "ON CONFLICT (post_id) DO UPDATE SET plain = excluded.plain"
+        ),
+        [{"id": d.post_id, "plain": d.plain} for d in documents],
     )
 
 
 def delete(connection: Connection, post_ids: Sequence[int]) -> None:
     """Remove the index rows of these posts."""
     if post_ids:
-        connection.execute(
-            text("DELETE FROM post_search WHERE post_id = :id"), [{"id": i} for i in post_ids]
-        )
+        for table_name in ("post_search", "post_search_text"):
+            connection.execute(
+                text(f"DELETE FROM {table_name} WHERE post_id = :id"),
+                [{"id": i} for i in post_ids],
+            )
 
 
 def clear(connection: Connection) -> None:
     """Empty the index."""
     connection.execute(text("DELETE FROM post_search"))
+    connection.execute(text("DELETE FROM post_search_text"))
 
 
 def _matches(value: Any, *, heading: bool = False) -> Any:
@@ -146,4 +154,4 @@ def match_count() -> Any:
 
 def plain_text(post_id: Any) -> Any:
     """The indexed plain text of the post `post_id` (a correlated scalar subquery)."""
-    return select(_index.c.plain).where(_index.c.post_id == post_id).scalar_subquery()
+    return select(_texts.c.plain).where(_texts.c.post_id == post_id).scalar_subquery()
