@@ -41,17 +41,22 @@ POSTGRES_CREATE = (
     # title and tags apart: small, so matching "in the title or tags" reads no whole post
     "CREATE INDEX IF NOT EXISTS ix_post_search_heading ON post_search USING gin (heading)",
     # The newest `n` posts whose document (or heading) matches. The planner prices `@@` as if
-    # it were free, but each row it checks outside the GIN index means reading a whole toasted
-    # vector: without sequential scans it walks the primary key backwards for a common word
-    # (stopping after n matches) and uses the GIN index for a rarer one. EXECUTE plans each
-    # call with its real query, so the choice follows the word.
+    # it were free, but each row it checks outside the GIN index reads a whole toasted vector:
+    # so no sequential or plain index scans, only GIN bitmaps, over a window of the newest ids
+    # that grows fourfold until it holds n matches (one step for a common word, a few for a
+    # rare one). EXECUTE plans each statement for its own values.
     "CREATE OR REPLACE FUNCTION post_search_newest(query tsquery, heading boolean, n integer) "
     "RETURNS SETOF integer LANGUAGE plpgsql STABLE SET enable_seqscan = off "
-    "SET enable_indexscan = off ROWS 100 AS $$ BEGIN "
-    "IF heading THEN RETURN QUERY EXECUTE 'SELECT post_id FROM post_search "
-    "WHERE heading @@ $1 ORDER BY post_id DESC LIMIT $2' USING query, n; "
-    "ELSE RETURN QUERY EXECUTE 'SELECT post_id FROM post_search "
-    "WHERE document @@ $1 ORDER BY post_id DESC LIMIT $2' USING query, n; END IF; END $$",
+    "SET enable_indexscan = off ROWS 100 AS $$ "
+    "DECLARE top integer; span integer := greatest(n, 1) * 2; found integer; "
+    "matching text := CASE WHEN heading THEN 'heading @@ $1' ELSE 'document @@ $1' END; "
+    "BEGIN SELECT max(post_id) INTO top FROM post_search; "
+    "IF top IS NULL THEN RETURN; END IF; "
+    "LOOP EXECUTE 'SELECT count(*) FROM post_search WHERE ' || matching || ' AND post_id > $2' "
+    "INTO found USING query, top - span; "
+    "EXIT WHEN found >= n OR top - span <= 0; span := span * 4; END LOOP; "
+    "RETURN QUERY EXECUTE 'SELECT post_id FROM post_search WHERE ' || matching || "
+    "' AND post_id > $2 ORDER BY post_id DESC LIMIT $3' USING query, top - span, n; END $$",
 )
 POSTGRES_DROP = (
     "DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer)",
