@@ -44,14 +44,15 @@ POSTGRES_CREATE = (
     # it were free, but each row it checks outside the GIN index reads a whole toasted vector:
     # so no sequential or plain index scans, only GIN bitmaps, over a window of the newest ids
     # that grows fourfold until it holds n matches (one step for a common word, a few for a
-    # rare one). EXECUTE plans each statement for its own values.
-    "CREATE OR REPLACE FUNCTION post_search_newest(query tsquery, heading boolean, n integer) "
+    # rare one). EXECUTE plans each statement for its own values. `top` is the newest post's
+    # id, which the caller reads by index (here, with index scans off, it would scan).
+    "CREATE OR REPLACE FUNCTION post_search_newest("
+    "query tsquery, heading boolean, n integer, top integer) "
     "RETURNS SETOF integer LANGUAGE plpgsql STABLE SET enable_seqscan = off "
     "SET enable_indexscan = off ROWS 100 AS $$ "
-    "DECLARE top integer; span integer := greatest(n, 1) * 2; found integer; "
+    "DECLARE span integer := greatest(n, 1) * 2; found integer; "
     "matching text := CASE WHEN heading THEN 'heading @@ $1' ELSE 'document @@ $1' END; "
-    "BEGIN SELECT max(post_id) INTO top FROM post_search; "
-    "IF top IS NULL THEN RETURN; END IF; "
+    "BEGIN IF top IS NULL THEN RETURN; END IF; "
     "LOOP EXECUTE 'SELECT count(*) FROM post_search WHERE ' || matching || ' AND post_id > $2' "
     "INTO found USING query, top - span; "
     "EXIT WHEN found >= n OR top - span <= 0; span := span * 4; END LOOP; "
@@ -59,7 +60,7 @@ POSTGRES_CREATE = (
     "' AND post_id > $2 ORDER BY post_id DESC LIMIT $3' USING query, top - span, n; END $$",
 )
 POSTGRES_DROP = (
-    "DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer)",
+    "DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer, integer)",
     "DROP TABLE IF EXISTS post_search_text",
     "DROP TABLE IF EXISTS post_search",
 )

@@ -29,6 +29,7 @@ MAX_POSITIONS = 256  # positions a lexeme keeps
 
 _index = table("post_search", column("post_id"), column("heading"), column("document"))
 _texts = table("post_search_text", column("post_id"), column("plain"))
+_posts = table("posts", column("id"))
 
 
 def _quoted(token: str) -> str:
@@ -130,7 +131,8 @@ def params(query: Query) -> dict[str, Any]:
 
 def _newest(*, heading: bool, limit: str) -> Any:
     query = cast(bindparam("match"), TSQUERY)
-    newest = func.post_search_newest(query, heading, bindparam(limit))
+    top = select(func.max(_posts.c.id)).scalar_subquery()
+    newest = func.post_search_newest(query, heading, bindparam(limit), top)
     return select(newest.table_valued("post_id").render_derived().c.post_id)
 
 
