@@ -45,9 +45,7 @@ POSTGRES_CREATE = (
     # so no sequential or plain index scans, only GIN bitmaps, over a window of the newest ids
     # that grows fourfold until it holds n matches (one step for a common word, a few for a
     # rare one). EXECUTE plans each statement for its own values. `top` is the newest post's
-    # id, which the caller reads by index (here, with index scans off, it would scan);
-    # `post_id + 0` keeps the window off the primary key: a bitmap of the ids in the window,
-    # then `@@` per row, would read the vector of every post in it.
+    # id, which the caller reads by index (here, with index scans off, it would scan).
     "CREATE OR REPLACE FUNCTION post_search_newest("
     "query tsquery, heading boolean, n integer, top integer) "
     "RETURNS SETOF integer LANGUAGE plpgsql STABLE SET enable_seqscan = off "
@@ -55,11 +53,11 @@ POSTGRES_CREATE = (
     "DECLARE span integer := greatest(n, 1) * 2; found integer; "
     "matching text := CASE WHEN heading THEN 'heading @@ $1' ELSE 'document @@ $1' END; "
     "BEGIN IF top IS NULL THEN RETURN; END IF; "
-    "LOOP EXECUTE 'SELECT count(*) FROM post_search WHERE ' || matching || ' AND post_id + 0 > $2' "
+    "LOOP EXECUTE 'SELECT count(*) FROM post_search WHERE ' || matching || ' AND post_id > $2' "
     "INTO found USING query, top - span; "
     "EXIT WHEN found >= n OR top - span <= 0; span := span * 4; END LOOP; "
     "RETURN QUERY EXECUTE 'SELECT post_id FROM post_search WHERE ' || matching || "
-    "' AND post_id + 0 > $2 ORDER BY post_id DESC LIMIT $3' USING query, top - span, n; END $$",
+    "' AND post_id > $2 ORDER BY post_id DESC LIMIT $3' USING query, top - span, n; END $$",
 )
 POSTGRES_DROP = (
     "DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer, integer)",
