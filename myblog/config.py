@@ -158,6 +158,7 @@ def _limit_settings() -> dict[str, Any]:
         "MYBLOG_COMMENT_LIMIT": os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
         "MYBLOG_SUBSCRIBE_LIMIT": os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
         "MYBLOG_SEARCH_LIMIT": os.environ.get("MYBLOG_SEARCH_LIMIT", "60 per minute"),
+        "MYBLOG_SEARCH_CANDIDATES": _int("MYBLOG_SEARCH_CANDIDATES", 500),
         "MYBLOG_RESET_TOKEN_SECONDS": _int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
         "MYBLOG_EMAIL_TOKEN_SECONDS": _int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
         "MYBLOG_INVITE_TOKEN_SECONDS": _int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),

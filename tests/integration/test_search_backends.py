@@ -193,3 +193,28 @@ def test_the_admin_condition_matches_every_status(search_app):
             "Scheduled flask",
         }
         assert not db.session.scalars(select(Post.id).where(search.matching_posts("*"))).all()
+
+
+def test_past_the_candidates_the_newest_and_the_titled_are_ranked(search_app):
+    # a common word matches most posts: only the newest matches and the newest with it in the
+    # title or tags are ranked, the same ones on both databases
+    search_app.config["MYBLOG_SEARCH_CANDIDATES"] = 2
+    with search_app.app_context():
+        titled = live("Kiwi season", "fruit", days=30)
+        body_only = [live(f"Fruit {n}", "kiwi and more", days=10 - n) for n in range(4)]
+        results = search_posts("kiwi", page=1, per_page=10, now=NOW)
+        assert results.more and results.total == 3
+        newest = [post.slug for post in reversed(body_only[2:])]
+        assert [hit.slug for hit in results.hits] == [titled.slug, *newest]
+        search_app.config["MYBLOG_SEARCH_CANDIDATES"] = 10
+        results = search_posts("kiwi", page=1, per_page=10, now=NOW)
+        assert not results.more and results.total == 5
+
+
+def test_a_huge_word_is_indexed_by_its_beginning(search_app):
+    # PostgreSQL refuses a lexeme over 2 KB: a pasted blob must not stop the post being saved
+    blob = "a" * 5000
+    with search_app.app_context():
+        post = live("Blob", f"data {blob} end")
+        assert found(blob[:150]) == [post.slug]
+        assert found("end") == [post.slug]

@@ -292,3 +292,15 @@ def test_render_posts_keeps_the_search_index_in_step(runner, app, client, factor
     assert "No published post matches" in client.get("/search?q=walnut").get_data(as_text=True)
     assert runner.invoke(args=["render-posts"]).exit_code == 0
     assert "2 posts found." in client.get("/search?q=walnut").get_data(as_text=True)
+
+
+def test_forged_posts_are_searchable(runner, app, client):
+    assert runner.invoke(args=FORGE).exit_code == 0
+    with app.app_context():
+        title = db.session.scalars(
+            select(Post.title).where(Post.status == PostStatus.PUBLISHED).order_by(Post.id)
+        ).first()
+    word = title.split()[0] if " " in title else title[:2]
+    html = client.get("/search", query_string={"q": word}).get_data(as_text=True)
+    assert "post found." in html or "posts found." in html
+    assert "<mark>" in html

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import ModuleType
 from typing import Any
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, false, func, select
 from sqlalchemy.orm import selectinload
@@ -146,6 +147,9 @@ class SearchResults:
     page: int
     per_page: int
     problem: str | None = None
+    # more posts match than were ranked: the best of the newest matches (and of the newest
+    # matching in a title or tag) are shown, `total` counts those
+    more: bool = False
 
     @property
     def pages(self) -> int:
@@ -192,8 +196,8 @@ class SearchResults:
 @statement
 def _results(dialect: str) -> Select[Any]:
     engine = sqlite if dialect == "sqlite" else postgres
-    # the matches, ranked, apart: FTS5 only ranks in a query of its own table, and only the
-    # page's rows then fetch their byline and text
+    # the candidates, ranked, apart (FTS5 only ranks in a query of its own table); then only
+    # the page's rows fetch their byline and text
     matches = engine.hits().cte("matches").prefix_with("MATERIALIZED")
     page = (
         select(matches.c.post_id, matches.c.rank, func.count().over().label("total"))
@@ -206,7 +210,11 @@ def _results(dialect: str) -> Select[Any]:
     )
     return (
         select_with_byline(Post.id, Post.title, Post.slug, Post.published_at, Post.updated_at)
-        .add_columns(page.c.total, engine.plain_text(Post.id).label("plain"))
+        .add_columns(
+            page.c.total,
+            engine.match_count().label("matched"),
+            engine.plain_text(Post.id).label("plain"),
+        )
         .join(page, page.c.post_id == Post.id)
         .order_by(page.c.rank, Post.published_at.desc(), Post.id.desc())
     )
@@ -216,6 +224,7 @@ def _hit(values: dict[str, Any], query: Query) -> SearchHit:
     byline = pop_byline(values)
     plain = values.pop("plain")
     values.pop("total")
+    values.pop("matched")
     return SearchHit(
         **values,
         **byline,
@@ -236,18 +245,22 @@ def search_posts(
     if not query.terms:
         return SearchResults(query.text, [], 0, 1, per_page, "no words")
     dialect = db.engine.dialect.name
+    candidates = int(current_app.config["MYBLOG_SEARCH_CANDIDATES"])
     params = {
         **backend().params(query),
         "now": now or utcnow(),
         "limit": per_page,
         "offset": (page - 1) * per_page,
+        "candidates": candidates,
+        "counted": candidates + 1,
     }
     found = rows(_results(dialect), params)
     if not found and page > 1:
         raise PageNotFound(page)
     total = found[0].total if found else 0
+    more = bool(found) and found[0].matched > candidates
     hits = [_hit(row._asdict(), query) for row in found]
-    return SearchResults(query.text, hits, total, page, per_page)
+    return SearchResults(query.text, hits, total, page, per_page, more=more)
 
 
 def matching_posts(raw: str) -> ColumnElement[bool]:

@@ -7,7 +7,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, cast, column, func, select, table, text
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    select,
+    table,
+    text,
+    union,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from myblog.services.search.documents import Document
@@ -16,19 +27,25 @@ from myblog.services.search.text import Query
 MAX_POSITION = 16383  # tsvector positions stop here
 MAX_POSITIONS = 256  # positions a lexeme keeps
 
-_index = table("post_search", column("post_id"), column("document"), column("plain"))
+_index = table(
+    "post_search", column("post_id"), column("heading"), column("document"), column("plain")
+)
 
 
 def _quoted(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_text(document: Document) -> str:
+def tsvector_text(document: Document, *, heading: bool = False) -> str:
     """The document as tsvector input: each token with its positions and its field's weight;
-    a gap between fields so that no phrase runs from one into the next."""
+    a gap between fields so that no phrase runs from one into the next. With `heading`, only
+    the title and the tags (the same positions)."""
     positions: dict[str, list[str]] = {}
     position = 0
-    for tokens, weight in ((document.title, "A"), (document.tags, "B"), (document.body, "C")):
+    fields = [(document.title, "A"), (document.tags, "B")]
+    if not heading:
+        fields.append((document.body, "C"))
+    for tokens, weight in fields:
         for token in tokens:
             position += 1
             found = positions.setdefault(token, [])
@@ -58,12 +75,20 @@ def write(connection: Connection, documents: Sequence[Document]) -> None:
         return
     connection.execute(
         text(
-            "INSERT INTO post_search (post_id, document, plain) "
-            "VALUES (:id, CAST(:document AS tsvector), :plain) "
-            "ON CONFLICT (post_id) DO UPDATE "
-            "SET document = excluded.document, plain = excluded.plain"
+            "INSERT INTO post_search (post_id, heading, document, plain) "
+            "VALUES (:id, CAST(:heading AS tsvector), CAST(:document AS tsvector), :plain) "
+            "ON CONFLICT (post_id) DO UPDATE SET heading = excluded.heading, "
+            "document = excluded.document, plain = excluded.plain"
         ),
-        [{"id": d.post_id, "document": tsvector_text(d), "plain": d.plain} for d in documents],
+        [
+            {
+                "id": d.post_id,
+                "heading": tsvector_text(d, heading=True),
+                "document": tsvector_text(d),
+                "plain": d.plain,
+            }
+            for d in documents
+        ],
     )
 
 
@@ -80,8 +105,9 @@ def clear(connection: Connection) -> None:
     connection.execute(text("DELETE FROM post_search"))
 
 
-def _matches(value: Any) -> Any:
-    return _index.c.document.op("@@")(cast(value, TSQUERY))
+def _matches(value: Any, *, heading: bool = False) -> Any:
+    vector = _index.c.heading if heading else _index.c.document
+    return vector.op("@@")(cast(value, TSQUERY))
 
 
 def matching_ids(query: Query) -> Select[tuple[Any]]:
@@ -90,16 +116,32 @@ def matching_ids(query: Query) -> Select[tuple[Any]]:
 
 
 def params(query: Query) -> dict[str, Any]:
-    """The bound values `ranked` needs for this query."""
+    """The bound values `hits` and `match_count` need for this query."""
     return {"match": tsquery_text(query)}
 
 
+def _newest(*, heading: bool, limit: str) -> Any:
+    query = cast(bindparam("match"), TSQUERY)
+    newest = func.post_search_newest(query, heading, bindparam(limit))
+    return select(newest.table_valued("post_id").render_derived().c.post_id)
+
+
 def hits() -> Select[Any]:
-    """SELECT `post_id` and `rank` (smaller is better) of the posts matching `:match`."""
+    """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
+    `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
+    candidates = union(
+        _newest(heading=False, limit="candidates"), _newest(heading=True, limit="candidates")
+    )
     rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
     return select(_index.c.post_id.label("post_id"), (-rank).label("rank")).where(
-        _matches(bindparam("match"))
+        _index.c.post_id.in_(candidates)
     )
+
+
+def match_count() -> Any:
+    """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
+    counted = _newest(heading=False, limit="counted").subquery("counted")
+    return select(func.count()).select_from(counted).scalar_subquery()
 
 
 def plain_text(post_id: Any) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 
 from myblog.services.search.documents import Document
@@ -28,14 +29,15 @@ _index = table("post_search", column("rowid"), column("plain"))
 _match = literal_column("post_search").op("MATCH")
 
 
-def match_text(query: Query) -> str:
+def match_text(query: Query, *, heading: bool = False) -> str:
     """The FTS5 query of the terms: each a quoted string of our own tokens (which hold no
-    quote), a `*` for a prefix; all must match."""
+    quote), a `*` for a prefix; all must match (with `heading`, in the title or the tags)."""
     parts = []
     for term in query.terms:
         part = '"' + " ".join(term.tokens) + '"'
         parts.append(part + "*" if term.prefix else part)
-    return " ".join(parts)
+    expression = " ".join(parts)
+    return f"{{title tags}} : ({expression})" if heading else expression
 
 
 def write(connection: Connection, documents: Sequence[Document]) -> None:
@@ -80,15 +82,33 @@ def matching_ids(query: Query) -> Select[tuple[Any]]:
 
 
 def params(query: Query) -> dict[str, Any]:
-    """The bound values `ranked` needs for this query."""
-    return {"match": match_text(query)}
+    """The bound values `hits` and `match_count` need for this query."""
+    return {"match": match_text(query), "heading_match": match_text(query, heading=True)}
+
+
+def _newest(match: str) -> Select[Any]:
+    # FTS5 walks the matches by rowid, newest first, and ranks only those it returns
+    rank = func.bm25(literal_column("post_search"), *WEIGHTS)
+    query = select(_index.c.rowid.label("post_id"), rank.label("rank"))
+    return query.where(_match(bindparam(match))).order_by(_index.c.rowid.desc())
 
 
 def hits() -> Select[Any]:
-    """SELECT `post_id` and `rank` (smaller is better) of the posts matching `:match`."""
-    rank = func.bm25(literal_column("post_search"), *WEIGHTS)
-    return select(_index.c.rowid.label("post_id"), rank.label("rank")).where(
-        _match(bindparam("match"))
+    """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
+    `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
+    newest = _newest("match").limit(bindparam("candidates")).subquery("newest")
+    headed = _newest("heading_match").limit(bindparam("candidates")).subquery("headed")
+    both = union_all(select(newest), select(headed)).subquery("candidates")
+    return select(both.c.post_id, func.min(both.c.rank).label("rank")).group_by(both.c.post_id)
+
+
+def match_count() -> Any:
+    """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
+    matching = select(_index.c.rowid).where(_match(bindparam("match")))
+    return (
+        select(func.count())
+        .select_from(matching.limit(bindparam("counted")).subquery("counted"))
+        .scalar_subquery()
     )
 
 

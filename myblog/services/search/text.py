@@ -20,10 +20,12 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_QUERY = 200  # characters a query may have
 MAX_TERMS = 10  # terms a query keeps; the rest are ignored
 MAX_INDEXED = 100_000  # characters of a post's text that are indexed
+MAX_WORD = 100  # characters of a word that count (PostgreSQL refuses lexemes over 2 KB)
 
 _CJK = (
     "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
@@ -40,8 +42,11 @@ _BLOCK_TAG = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 
 
+@lru_cache(maxsize=65536)
 def fold_word(word: str) -> str:
     """A word as the index holds it: compatibility forms unified, case-folded, no accents."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", word).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -49,6 +54,8 @@ def fold_word(word: str) -> str:
 def fold_cjk(run: str) -> str:
     """A CJK run as the index holds it: each character in its compatibility form, one for one
     (so that positions in the folded run are positions in the text)."""
+    if unicodedata.is_normalized("NFKC", run):
+        return run
     out = []
     for char in run:
         folded = unicodedata.normalize("NFKC", char)
@@ -69,7 +76,7 @@ def spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
         if match.group(1) is not None:
             yield match.start(), match.end(), fold_cjk(match.group(1)), True
         else:
-            folded = fold_word(match.group(2))
+            folded = fold_word(match.group(2))[:MAX_WORD]
             if folded:
                 yield match.start(), match.end(), folded, False
 

@@ -134,6 +134,12 @@ def test_tsvector_text_weights_fields_and_keeps_positions():
     assert tsvector_text(document) == (
         "'flask':1A,8C '笔记':2A '笔':3A '记':4A 'web':6B 'again':9C"
     )
+    # the title and tags alone, for "in the title or tags" without reading the body
+    assert tsvector_text(document, heading=True) == "'flask':1A '笔记':2A '笔':3A '记':4A 'web':6B"
+
+
+def test_fts5_heading_matches_only_title_and_tags():
+    assert match_text(parse_query("py 好"), heading=True) == '{title tags} : ("py"* "好")'
 
 
 def query_terms(raw: str) -> tuple[Term, ...]:
@@ -171,3 +177,8 @@ def test_snippet_without_a_match_in_the_body_shows_its_beginning():
 def test_exact_words_are_marked_whole_only():
     marked = highlight("flask flasks", query_terms('"flask"'))
     assert marked == Markup("<mark>flask</mark> flasks")
+
+
+def test_words_count_up_to_their_first_hundred_characters():
+    assert index_tokens("x" * 500) == ["x" * 100]
+    assert [term.tokens for term in parse_query("y" * 150).terms] == [("y" * 100,)]
