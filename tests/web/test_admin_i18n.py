@@ -219,6 +219,7 @@ def test_the_import_report_speaks_chinese(zh):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert chinese("What the import would do") in page
+    assert f'<p class="mb-1">{chinese("Markdown files")}</p>' in page  # what the source is
     summary = chinese(
         "Dry run, nothing was changed: %(done)d would import, %(skipped)d skipped, "
         "%(failed)d failed."
