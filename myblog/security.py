@@ -4,6 +4,7 @@ security headers."""
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request, session
+from flask_babel import lazy_gettext
 from flask_login.config import COOKIE_NAME
 from flask_login.utils import decode_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -132,5 +133,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
+    # flashed to a visitor sent to log in, in the page's language (str() translates it)
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"

@@ -11,6 +11,7 @@ from myblog.admin import (  # noqa: F401
     notifications,
     outbox,
     porting,
+    revisions,
     subscribers,
     taxonomy,
     uploads,

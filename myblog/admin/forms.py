@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
 from typing import Any
 
 from flask_babel import lazy_gettext, pgettext
@@ -19,7 +18,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from myblog.account_fields import (
     current_password_field,
@@ -32,7 +31,14 @@ from myblog.admin.labels import POST_STATUS, ROLE
 from myblog.models import Category, CommentPolicy, FeedContent, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.profiles import MAX_BIO, MAX_DISPLAY_NAME, ProfileInput
-from myblog.services.site import LANGUAGES
+from myblog.services.site import (
+    DEFAULT_TIMEZONE,
+    LANGUAGES,
+    TimeNotInZone,
+    timezone_names,
+    to_local,
+    to_utc,
+)
 from myblog.services.taxonomy import split_tags
 
 
@@ -54,6 +60,11 @@ class PostForm(FlaskForm):
         ),
     )
     category_id = SelectField(lazy_gettext("Category"), coerce=int, default=0)
+    new_category = StringField(
+        lazy_gettext("Or a new category"),
+        validators=[Optional(), Length(max=60)],
+        description=lazy_gettext("Created when the post is saved."),
+    )
     tags = StringField(
         lazy_gettext("Tags"),
         validators=[Length(max=500)],
@@ -65,13 +76,35 @@ class PostForm(FlaskForm):
         default=PostStatus.DRAFT.value,
     )
     published_at = DateTimeLocalField(
-        lazy_gettext("Publish at (UTC)"),
+        lazy_gettext("Publish at"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
         description=lazy_gettext("Needed for scheduled posts; empty means now."),
     )
     allow_comments = BooleanField(lazy_gettext("Allow comments"), default=True)
     submit = SubmitField(lazy_gettext("Save"))
+
+    # the blog's time zone: "Publish at" shows and takes wall-clock time there, stored as UTC
+    zone = DEFAULT_TIMEZONE
+
+    def use_zone(self, zone: str) -> None:
+        """Show and read the publishing time in this time zone (the blog's)."""
+        self.zone = zone
+        self.published_at.label.text = lazy_gettext("Publish at (%(zone)s)", zone=zone)
+
+    def validate_published_at(self, field: DateTimeLocalField) -> None:
+        """Refuse a wall-clock time the blog's zone skips (clocks moving forward)."""
+        if field.data is not None:
+            try:
+                to_utc(field.data, self.zone)
+            except TimeNotInZone:
+                shown = field.data.strftime("%Y-%m-%d %H:%M")
+                message = lazy_gettext(
+                    "%(time)s does not exist in %(zone)s: the clocks skip it. Choose another time.",
+                    time=shown,
+                    zone=self.zone,
+                )
+                raise ValidationError(str(message)) from None
 
     def offer_categories(self, categories: Iterable[Category]) -> None:
         """Fill the category menu: "none" first, then the given categories."""
@@ -85,7 +118,7 @@ class PostForm(FlaskForm):
         self.tags.data = tag_names(post.tags)
         self.status.data = post.status.value
         self.published_at.data = (
-            post.published_at.replace(tzinfo=None) if post.published_at else None
+            to_local(post.published_at, self.zone) if post.published_at else None
         )
 
     def _tag_names(self) -> list[str]:
@@ -95,7 +128,7 @@ class PostForm(FlaskForm):
 
     def to_input(self, post: Post | None) -> PostInput:
         """The submitted post as the posts service takes it (`post` is the one being edited)."""
-        when = self.published_at.data.replace(tzinfo=UTC) if self.published_at.data else None
+        when = to_utc(self.published_at.data, self.zone) if self.published_at.data else None
         # the field shows whole minutes: left as shown, it keeps the exact original time
         original = post.published_at if post is not None else None
         if original is not None and when == original.replace(second=0, microsecond=0):
@@ -110,6 +143,7 @@ class PostForm(FlaskForm):
             category_id=self.category_id.data or None,
             tags=self._tag_names(),
             allow_comments=bool(self.allow_comments.data),
+            new_category=self.new_category.data or "",
         )
 
 
@@ -180,9 +214,22 @@ class SiteForm(FlaskForm):
         default=CommentPolicy.TRUST_RETURNING.value,
     )
     language = SelectField(
-        lazy_gettext("Language of the blog's email"),
+        lazy_gettext("Default language"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
         default="en",
+        description=lazy_gettext(
+            "Of the pages, for readers who have not chosen one (and whose browser asks for none "
+            "we have), and of all the blog's email."
+        ),
+    )
+    timezone = SelectField(
+        lazy_gettext("Time zone"),
+        choices=timezone_names,
+        default=DEFAULT_TIMEZONE,
+        description=lazy_gettext(
+            "Dates on the pages, in the feeds and in email, and the editor's publishing time, "
+            "are in this zone."
+        ),
     )
     feed_content = SelectField(
         lazy_gettext("What the feeds carry of each post"),

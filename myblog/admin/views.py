@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,7 @@ from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
-from myblog.services import outbox_admin, taxonomy
+from myblog.services import outbox_admin, revisions, taxonomy
 from myblog.services import posts as post_service
 from myblog.services.site import settings_row, update_site
 from myblog.web import filter_arg, page_arg
@@ -35,17 +35,20 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
-    """The posts this user may manage, by status; the list reopens on the last filter chosen."""
+    """The posts this user may manage, by status and matching ?q=; the list reopens on the last
+    status chosen."""
     # the chosen filter lives in the signed session cookie, so "Posts" reopens where you were
     status = filter_arg("status", PostStatus, default=session.get("posts_filter", "all"))
     session["posts_filter"] = status.value if status is not None else "all"
+    search = " ".join(request.args.get("q", "").split())
     pagination = post_service.manageable_posts(
-        user=current_user, page=page_arg(), per_page=20, status=status
+        user=current_user, page=page_arg(), per_page=20, status=status, search=search
     )
     return render_template(
         "admin/list_posts.html",
         pagination=pagination,
         status=status,
+        search=search,
         counts=post_service.status_counts(current_user),
         delete_form=DeleteForm(),
     )
@@ -54,6 +57,7 @@ def list_posts() -> ResponseReturnValue:
 def _post_form(post: Post | None) -> PostForm:
     form = PostForm(obj=post)
     form.offer_categories(taxonomy.categories())
+    form.use_zone(g.site.timezone)
     if post is not None and not form.is_submitted():
         form.fill_from(post)
     return form
@@ -79,14 +83,27 @@ def _saved(status: PostStatus) -> str:
     return str(_("Saved “%(title)s” (draft)."))
 
 
+def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
+    # a form sent back with errors holds work not saved yet; a fresh editor offers the
+    # writer's autosave of this post (or of their new post) made since its last save
+    submitted = form.is_submitted()
+    pending = None if submitted else revisions.pending_autosave(user=current_user, post=post)
+    return render_template(
+        "admin/edit_post.html",
+        form=form,
+        post=post,
+        pending=pending,
+        delete_form=DeleteForm(),
+    ), (400 if submitted else 200)
+
+
 @bp.route("/posts/new", methods=["GET", "POST"])
 def new_post() -> ResponseReturnValue:
     """The editor for a new post."""
     form = _post_form(None)
     if form.validate_on_submit() and (response := _save(form, None)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template("admin/edit_post.html", form=form, post=None), status
+    return _editor(form, None)
 
 
 @bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
@@ -96,10 +113,7 @@ def edit_post(post_id: int) -> ResponseReturnValue:
     form = _post_form(post)
     if form.validate_on_submit() and (response := _save(form, post)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "admin/edit_post.html", form=form, post=post, delete_form=DeleteForm()
-    ), status
+    return _editor(form, post)
 
 
 @bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])
@@ -122,7 +136,7 @@ def delete_post(post_id: int) -> ResponseReturnValue:
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings() -> ResponseReturnValue:
-    """The blog's settings: title, tagline, About page, comment policy, mail language, feeds."""
+    """The blog's settings: title, tagline, About page, comment policy, language, feeds, zone."""
     require_admin()
     form = SiteForm(obj=settings_row())
     if form.validate_on_submit():
@@ -133,6 +147,7 @@ def edit_settings() -> ResponseReturnValue:
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
             feed_content=FeedContent(form.feed_content.data),
+            timezone=form.timezone.data,
         )
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.edit_settings"))

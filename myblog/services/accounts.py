@@ -37,6 +37,18 @@ def check_new_password(password: str) -> None:
         raise AccountError(problem)
 
 
+def signed_in_user(login_id: str) -> User | None:
+    """The user a session's login id ("<id>:<session token>", `User.get_id`) still signs in:
+    None once that session ended (logout, a new password, "log out everywhere")."""
+    uid, _, token = login_id.partition(":")
+    if not (uid.isascii() and uid.isdigit()):
+        return None
+    user = db.session.get(User, int(uid))
+    return (
+        user if user is not None and user.is_active and user.session_token_matches(token) else None
+    )
+
+
 def end_sessions(user: User) -> None:
     """End every session and remember-me cookie of this user, on every device; commits."""
     user.session_token = new_session_token()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from myblog.extensions import db
 from myblog.models import Category, Post, Tag, post_tags
+from myblog.services.search import reindex_posts
 from myblog.services.slugs import slugify, unique_slug
 
 _SPLIT = re.compile(r"[,，、;；]")
@@ -110,6 +111,8 @@ def rename(term: Term, new_name: str) -> Term:
     if name != term.name:
         term.name = name
         term.slug = _new_slug(type(term), name, own_id=term.id)
+        if isinstance(term, Tag):
+            reindex_posts(_tagged(term.id))  # the posts' index entries hold tag names
     db.session.commit()
     return term
 
@@ -140,6 +143,7 @@ def merge_tags(source: Tag, target: Tag) -> None:
     if source.id == target.id:
         raise TaxonomyError(_("Choose a different tag to merge into."))
     already = select(post_tags.c.post_id).where(post_tags.c.tag_id == target.id)
+    tagged = _tagged(source.id)
     with _target_kept(target):
         db.session.execute(
             insert(post_tags).from_select(
@@ -151,6 +155,7 @@ def merge_tags(source: Tag, target: Tag) -> None:
         )
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == source.id))
         _delete_row(source)
+        reindex_posts(tagged)
 
 
 def delete_term(term: Category | Tag) -> bool:
@@ -159,10 +164,16 @@ def delete_term(term: Category | Tag) -> bool:
     if isinstance(term, Category):
         db.session.execute(update(Post).where(Post.category_id == term.id).values(category_id=None))
     else:
+        tagged = _tagged(term.id)
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == term.id))
+        reindex_posts(tagged)
     deleted = _delete_row(term)
     db.session.commit()
     return deleted
+
+
+def _tagged(tag_id: int) -> list[int]:
+    return list(db.session.scalars(select(post_tags.c.post_id).where(post_tags.c.tag_id == tag_id)))
 
 
 def _delete_row(term: Category | Tag) -> bool:

@@ -235,6 +235,7 @@ def test_the_editor_script_gets_its_words_from_the_page(zh):
         ("uploading", "Uploading…"),
         ("inserted", "Inserted."),
         ("upload-failed", "Upload failed."),
-        ("preview-failed", "Preview unavailable."),
+        ("preview-unavailable", "Preview unavailable."),
+        ("saving", "Saving…"),
     ):
-        assert f'data-say-{key}="{chinese(message)}"' in page
+        assert f'data-msg-{key}="{chinese(message)}"' in page

@@ -132,6 +132,7 @@ def _site(files: FileSet) -> SiteItem | None:
         about=about,
         comment_policy=_text(row, "comment_policy"),
         language=_text(row, "language"),
+        timezone=_text(row, "timezone"),
     )
 
 

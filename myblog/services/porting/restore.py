@@ -22,7 +22,7 @@ from myblog.services.porting.items import (
 )
 from myblog.services.porting.job import Job, Skip, Step
 from myblog.services.porting.report import Outcome, Result
-from myblog.services.site import LANGUAGES, forget_site, update_site
+from myblog.services.site import forget_site, known_language, update_site, valid_timezone
 from myblog.services.taxonomy import Term, get_or_create_term
 from myblog.services.uploads import keep_image
 
@@ -74,7 +74,8 @@ def _restore_site(job: Job, site: SiteItem) -> Outcome:
         tagline=site.tagline,
         about=site.about,
         comment_policy=policies.get(site.comment_policy),
-        language=site.language if site.language in LANGUAGES else None,
+        language=known_language(site.language),  # backups of older versions say "zh"
+        timezone=site.timezone if valid_timezone(site.timezone) else None,
     )
     forget_site()
     return Outcome(label, Result.IMPORTED, f"“{site.title}”")
