@@ -32,7 +32,7 @@ def write_posts(page, base: str) -> None:
         page.get_by_label("Title").fill(title)
         page.get_by_label("Body (Markdown)").fill("Some words.")
         page.get_by_label("Tags").fill("phone, 手机")
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator(".alert-success")).to_contain_text("Saved")
 
 
