@@ -16,6 +16,7 @@ TITLES = ["Notes-on-a-very-long-configuration-file-name-without-spaces.yaml", "è
 LISTS = [
     "/admin/",
     "/admin/posts",
+    "/admin/media",
     "/admin/comments",
     "/admin/notifications",
     "/admin/categories",
