@@ -83,6 +83,10 @@ def _saved(status: PostStatus) -> str:
     return str(_("Saved “%(title)s” (draft)."))
 
 
+# the newest revisions listed under the editor; the revisions page has them all
+RECENT_REVISIONS = 5
+
+
 def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
     # a form sent back with errors holds work not saved yet; a fresh editor offers the
     # writer's autosave of this post (or of their new post) made since its last save
@@ -93,6 +97,7 @@ def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
         form=form,
         post=post,
         pending=pending,
+        recent=revisions.revisions_of(post, limit=RECENT_REVISIONS) if post is not None else [],
         delete_form=DeleteForm(),
     ), (400 if submitted else 200)
 
