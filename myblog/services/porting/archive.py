@@ -102,7 +102,7 @@ def read_archive(files: FileSet) -> Batch:
                 ours=VERSION,
             )
         )
-    batch = Batch(source=SOURCE, kind="myblog backup", files=files, problems=list(files.refused))
+    batch = Batch(source=SOURCE, kind=_("myblog backup"), files=files, problems=list(files.refused))
     batch.restore = Restore(
         site=_site(files),
         terms=_terms(files),

@@ -107,22 +107,26 @@ def _steps(job: Job) -> Iterator[tuple[str, Step]]:
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=True)
     for user in batch.users:
-        yield f"account {user.username or user.email}", partial(_import_account, job, user)
+        yield _account(user), partial(_import_account, job, user)
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=False)
     for item in batch.posts:
         yield item.label, partial(_import_post, job, item)
 
 
+def _account(item: UserItem) -> str:
+    return str(_("account %(name)s", name=item.username or item.email))
+
+
 def _import_account(job: Job, item: UserItem) -> Outcome:
-    label = f"account {item.username or item.email}"
+    label = _account(item)
     user = match(item)
     if user is not None:
         job.accounts[item.key] = user.id
         raise Skip(_("already an account here: %(username)s", username=user.username))
     if job.dry_run:
         job.accounts[item.key] = 0
-        return Outcome(label, Result.WOULD_IMPORT, "a new account")
+        return Outcome(label, Result.WOULD_IMPORT, _("a new account"))
     user, notes = create_account(item, now=job.now)
     job.accounts[item.key] = user.id
     said = _("as %(username)s (%(role)s)", username=user.username, role=user.role.value)
