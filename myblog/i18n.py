@@ -3,7 +3,8 @@
 The language of a page (`select_locale`, the one source: the page cache keys on it too): the
 reader's choice (the `lang` cookie, set by the switcher in the footer), else the first language
 of the browser's `Accept-Language` that we have, else the blog's default language (an owner
-setting). Outside a request (mail, background passes) it is the blog's default language.
+setting). Outside a request it is English: a command's output is for the operator, and mail
+is written in the blog's default language by `myblog/services/outbox.py` itself.
 
 Message catalogs live in `myblog/translations/`: `messages.pot` is extracted from the code,
 each `<locale>/LC_MESSAGES/messages.po` is translated by people, and the `.mo` files Flask-Babel
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -23,6 +25,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, g, has_request_context, request
 from flask_babel import get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from myblog.extensions import babel
 from myblog.services.site import DEFAULT_TIMEZONE, SUPPORTED, site_language, site_timezone
@@ -38,19 +42,26 @@ BABEL_CFG = PACKAGE.parent / "babel.cfg"
 KEYWORDS = "lazy_gettext"  # beyond pybabel's defaults (_, gettext, ngettext …)
 
 
-def _from_browser() -> str | None:
-    """The best language of the request's `Accept-Language` we support; a tag whose primary
-    language matches counts ("zh-TW", "zh-Hans-CN" read zh_CN better than English)."""
-    accepted = request.accept_languages
-    best = accepted.best_match(SUPPORTED)
-    if best:
-        return best
+def _from_browser(accept_language: str) -> str | None:
+    """The first language of an `Accept-Language` header (in its order of preference) that we
+    have, matched by primary language: "en-GB" is en, and "zh-TW" or "zh-Hans-CN" read zh_CN
+    better than English."""
     primaries = {code.split("_")[0]: code for code in SUPPORTED}
-    for value, quality in accepted:  # in order of preference; q=0 means "not this one"
+    for value, quality in parse_accept_header(accept_language, LanguageAccept):
         found = primaries.get(value.replace("_", "-").split("-")[0].lower())
-        if found and quality > 0:
+        if found and quality > 0:  # q=0 means "not this one"
             return found
     return None
+
+
+@lru_cache(maxsize=256)
+def locale_for(cookie: str | None, accept_language: str | None) -> str:
+    """The reader's language from the `lang` cookie and the `Accept-Language` header, or ""
+    when neither names one we have (the blog's default language then holds). Also the page
+    cache's key, which is made before Flask has a request."""
+    if cookie in SUPPORTED:
+        return cookie
+    return (_from_browser(accept_language) if accept_language else None) or ""
 
 
 def _blog_language() -> str:
@@ -63,14 +74,12 @@ def _blog_language() -> str:
 
 
 def select_locale() -> str:
-    """The language this request's pages (or, outside a request, the blog's mail) are
-    written in."""
+    """The language this request's pages are written in. Outside a request (a command's
+    output, a background pass) it is English; mail sets its own, the blog's default language."""
     if not has_request_context():
-        return _blog_language()
-    chosen = request.cookies.get(COOKIE)
-    if chosen in SUPPORTED:
-        return chosen
-    return _from_browser() or _blog_language()
+        return "en"
+    cookie, accept = request.cookies.get(COOKIE), request.headers.get("Accept-Language")
+    return locale_for(cookie, accept) or _blog_language()
 
 
 def select_timezone() -> str:

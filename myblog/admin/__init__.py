@@ -7,6 +7,7 @@ from myblog.admin import (  # noqa: F401
     access,
     account,
     comments,
+    labels,
     notifications,
     outbox,
     porting,

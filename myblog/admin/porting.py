@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, g, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,7 +27,12 @@ def _import_form() -> ImportForm:
     try:
         form = ImportForm()
     except RequestEntityTooLarge:
-        abort(413, description=f"The file is too large: the Import page takes {megabytes(limit)}.")
+        abort(
+            413,
+            description=_(
+                "The file is too large: the Import page takes %(size)s.", size=megabytes(limit)
+            ),
+        )
     if not form.is_submitted():
         form.fetch_images.data = g.site.copy_remote_images
     return form

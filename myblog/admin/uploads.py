@@ -30,7 +30,7 @@ def upload_image() -> ResponseReturnValue:
     """Store an image from the editor and answer with its URL and Markdown."""
     file = request.files.get("image")
     if file is None or not file.filename:
-        return _refused("Choose an image to upload.")
+        return _refused(_("Choose an image to upload."))
     try:
         upload = save_upload(
             file.stream, original_name=file.filename, uploader=current_user._get_current_object()

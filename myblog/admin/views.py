@@ -11,6 +11,7 @@ from flask_login import current_user
 from myblog.admin.access import editable_post, require_admin
 from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
+from myblog.admin.labels import POST_STATUS
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
 from myblog.services import hotlinks, outbox_admin, revisions, taxonomy
@@ -74,7 +75,10 @@ def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
     except (post_service.PostError, taxonomy.TaxonomyError) as exc:
         form.form_errors.append(str(exc))
         return None
-    flash(f"Saved “{saved.title}” ({saved.status.value}).", "success")
+    flash(
+        _("Saved “%(title)s” (%(status)s).", title=saved.title, status=POST_STATUS[saved.status]),
+        "success",
+    )
     if form.copy_images.data:
         _copy_images(saved)
     return redirect(url_for("admin.edit_post", post_id=saved.id))
@@ -92,6 +96,10 @@ def _copy_images(post: Post) -> None:
         flash(message, "warning")
 
 
+# the newest revisions listed under the editor; the revisions page has them all
+RECENT_REVISIONS = 5
+
+
 def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
     # a form sent back with errors holds work not saved yet; a fresh editor offers the
     # writer's autosave of this post (or of their new post) made since its last save
@@ -102,6 +110,7 @@ def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
         form=form,
         post=post,
         pending=pending,
+        recent=revisions.revisions_of(post, limit=RECENT_REVISIONS) if post is not None else [],
         delete_form=DeleteForm(),
     ), (400 if submitted else 200)
 
@@ -131,13 +140,14 @@ def delete_post(post_id: int) -> ResponseReturnValue:
     (a second click, another tab) is reported as already deleted."""
     form = DeleteForm()
     if form.validate_on_submit() and post_service.post_by_id(post_id) is None:
-        flash("That post was already deleted.", "info")
+        flash(_("That post was already deleted."), "info")
         return redirect(url_for("admin.list_posts"))
     post = editable_post(post_id)
     if form.validate_on_submit():
         title = post.title
         done = post_service.delete_post(post)
-        flash(f"Deleted “{title}”." if done else f"“{title}” was already deleted.", "info")
+        said = _("Deleted “%(title)s”.") if done else _("“%(title)s” was already deleted.")
+        flash(said % {"title": title}, "info")
         return redirect(url_for("admin.list_posts"))
     return render_template("admin/delete_post.html", post=post, form=form)
 
@@ -157,6 +167,6 @@ def edit_settings() -> ResponseReturnValue:
             feed_content=FeedContent(form.feed_content.data),
             **form.image_settings(),  # and the time zone
         )
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return redirect(url_for("admin.edit_settings"))
     return render_template("admin/edit_settings.html", form=form, site=g.site)

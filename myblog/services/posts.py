@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
@@ -84,7 +85,7 @@ def _schedule(post: Post, status: PostStatus, when: datetime | None, now: dateti
         return
     if status is PostStatus.SCHEDULED:
         if when is None:
-            raise PostError("Choose the date and time at which the post goes live.")
+            raise PostError(_("Choose the date and time at which the post goes live."))
         post.status = PostStatus.SCHEDULED if when > now else PostStatus.PUBLISHED
         post.published_at = when
         return
@@ -107,7 +108,7 @@ def save_post(
     now = now or utcnow()
     title = data.title.strip()
     if not title:
-        raise PostError("A post needs a title.")
+        raise PostError(_("A post needs a title."))
     try:
         with db.session.no_autoflush:
             post = _apply(data, title=title, author=author, post=post, now=now)
@@ -135,7 +136,7 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
         db.session.add(post)
     requested = slugify(data.slug) if data.slug.strip() else ""
     if requested and _slug_taken(requested, post.id):
-        raise PostError(f"The slug “{requested}” is already used by another post.")
+        raise PostError(_("The slug “%(slug)s” is already used by another post.", slug=requested))
     if not requested:
         base = post.slug if post.slug else slugify(title)
         requested = unique_slug(base, lambda s: _slug_taken(s, post.id))

@@ -44,9 +44,9 @@ def update_profile(user: User, data: ProfileInput) -> Profile:
     bio = data.bio.strip()
     website = data.website.strip()
     if not name or len(name) > MAX_DISPLAY_NAME:
-        raise ProfileError(f"A display name has 1 to {MAX_DISPLAY_NAME} characters.")
+        raise ProfileError(_("A display name has 1 to %(max)d characters.", max=MAX_DISPLAY_NAME))
     if len(bio) > MAX_BIO:
-        raise ProfileError(f"A bio may be at most {MAX_BIO} characters.")
+        raise ProfileError(_("A bio may be at most %(max)d characters.", max=MAX_BIO))
     if website and urlsplit(website).scheme not in ("http", "https"):
         raise ProfileError(_("A website starts with http:// or https://."))
     profile = _profile(user)

@@ -162,13 +162,15 @@ def discard_autosaves(*, user: User, post_id: int | None) -> None:
     db.session.commit()
 
 
-def revisions_of(post: Post) -> list[PostRevision]:
-    """Every kept revision of the post with its author, newest first (bodies read when used)."""
+def revisions_of(post: Post, *, limit: int | None = None) -> list[PostRevision]:
+    """The kept revisions of the post with their authors, newest first (all, or the newest
+    `limit`; bodies read when used)."""
     query = (
         select(PostRevision)
         .where(PostRevision.post_id == post.id)
         .options(joinedload(PostRevision.author), defer(PostRevision.body))
         .order_by(PostRevision.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))
 

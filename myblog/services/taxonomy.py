@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -38,9 +39,9 @@ def split_tags(text: str) -> list[str]:
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise TaxonomyError("A name is required.")
+        raise TaxonomyError(_("A name is required."))
     if len(name) > MAX_NAME:
-        raise TaxonomyError(f"A name may have at most {MAX_NAME} characters.")
+        raise TaxonomyError(_("A name may have at most %(max)d characters.", max=MAX_NAME))
     return name
 
 
@@ -94,7 +95,7 @@ def create_category(name: str) -> Category:
     """Create a category; refuses a name already in use."""
     name = _clean_name(name)
     if _by_name(Category, name) is not None:
-        raise TaxonomyError(f"A category named “{name}” already exists.")
+        raise TaxonomyError(_("A category named “%(name)s” already exists.", name=name))
     category = Category(name=name, slug=_new_slug(Category, name))
     db.session.add(category)
     db.session.commit()
@@ -106,7 +107,7 @@ def rename(term: Term, new_name: str) -> Term:
     name = _clean_name(new_name)
     other = _by_name(type(term), name)
     if other is not None and other.id != term.id:
-        raise TaxonomyError(f"“{name}” already exists: merge into it instead.")
+        raise TaxonomyError(_("“%(name)s” already exists: merge into it instead.", name=name))
     if name != term.name:
         term.name = name
         term.slug = _new_slug(type(term), name, own_id=term.id)
@@ -129,7 +130,7 @@ def merge(source: Category | Tag, target: Category | Tag) -> None:
 def merge_categories(source: Category, target: Category) -> None:
     """Move every post of `source` to `target`, then delete `source`."""
     if source.id == target.id:
-        raise TaxonomyError("Choose a different category to merge into.")
+        raise TaxonomyError(_("Choose a different category to merge into."))
     with _target_kept(target):
         db.session.execute(
             update(Post).where(Post.category_id == source.id).values(category_id=target.id)
@@ -140,7 +141,7 @@ def merge_categories(source: Category, target: Category) -> None:
 def merge_tags(source: Tag, target: Tag) -> None:
     """Give `target` to every post tagged `source`, then delete `source`."""
     if source.id == target.id:
-        raise TaxonomyError("Choose a different tag to merge into.")
+        raise TaxonomyError(_("Choose a different tag to merge into."))
     already = select(post_tags.c.post_id).where(post_tags.c.tag_id == target.id)
     tagged = _tagged(source.id)
     with _target_kept(target):
@@ -198,8 +199,8 @@ def _target_kept(target: Category | Tag) -> Iterator[None]:
         pass
     db.session.rollback()
     if db.session.scalar(still_there) is None:
-        raise TaxonomyError(f"“{name}” was deleted meanwhile: choose another.")
-    raise TaxonomyError("The posts changed meanwhile: please try again.")
+        raise TaxonomyError(_("“%(name)s” was deleted meanwhile: choose another.", name=name))
+    raise TaxonomyError(_("The posts changed meanwhile: please try again."))
 
 
 def categories() -> list[Category]:

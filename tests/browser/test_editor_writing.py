@@ -136,7 +136,7 @@ def test_a_revision_is_restored_from_the_revisions_page(live_server, page, conso
     page.get_by_role("button", name="Save").click()
     saved(page, "A changing note")
 
-    page.get_by_role("link", name="Revisions").click()
+    page.get_by_role("link", name="Revisions", exact=True).click()
     rows = page.locator("table.revisions tbody tr")
     expect(rows).to_have_count(2)
     page.get_by_role("button", name="Compare").click()
@@ -148,7 +148,7 @@ def test_a_revision_is_restored_from_the_revisions_page(live_server, page, conso
     rows.last.get_by_role("button", name="Restore").click()
     expect(page.get_by_role("alert")).to_contain_text("as a new revision")
     expect(page.get_by_label("Body (Markdown)")).to_have_value("The first version.")
-    page.get_by_role("link", name="Revisions").click()
+    page.get_by_role("link", name="Revisions", exact=True).click()
     expect(rows).to_have_count(3)
     assert console.unexpected() == []
 
@@ -197,6 +197,14 @@ def test_a_pasted_or_dropped_image_is_uploaded_with_the_alt_text_asked_for(
     admin_link(page, "Media").click()
     expect(page.locator("table.media-library tbody tr")).to_have_count(1)
     expect(page.locator("table.media-library")).to_contain_text("With a pasted picture")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator("button.copy-markdown")  # its name changes to "Copied" for a moment
+    expect(copy).to_have_text("Copy Markdown")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert re.fullmatch(
+        r"!\[\]\(/uploads/[0-9a-f]{32}\.png\)", page.evaluate("navigator.clipboard.readText()")
+    )
     assert console.unexpected() == []
 
 

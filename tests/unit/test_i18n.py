@@ -25,6 +25,7 @@ from myblog.i18n import (
     compile_catalogs,
     compiled_path,
     html_lang,
+    locale_for,
     select_locale,
     select_timezone,
 )
@@ -140,16 +141,23 @@ def test_the_page_language(app, cookie, accept, default, expected):
         assert select_locale() == expected
 
 
+def test_the_readers_own_choice_is_known_without_a_request():
+    # what the page cache keys on before Flask runs: "" leaves it to the blog's default
+    assert locale_for("zh_CN", "en") == "zh_CN" and locale_for(None, "zh-TW,en;q=0.5") == "zh_CN"
+    assert locale_for(None, "fr") == "" and locale_for("xx", None) == ""
+
+
 def test_a_page_before_the_settings_are_loaded_is_english_in_utc(app):
     # error pages render without the database: no query for the blog's settings
     with app.test_request_context("/"):
         assert select_locale() == "en" and select_timezone() == "UTC"
 
 
-def test_outside_a_request_the_blog_default_language_and_zone_hold(ctx):
+def test_outside_a_request_english_and_the_blogs_zone_hold(ctx):
+    # a command's output is for the operator; mail sets the blog's default language itself
     assert select_locale() == "en" and select_timezone() == "UTC"
     update_site(title="B", tagline="", about="", language="zh_CN", timezone="Asia/Shanghai")
-    assert select_locale() == "zh_CN" and select_timezone() == "Asia/Shanghai"
+    assert select_locale() == "en" and select_timezone() == "Asia/Shanghai"
 
 
 def test_a_request_reads_the_zone_from_the_loaded_settings(app):
@@ -160,3 +168,12 @@ def test_a_request_reads_the_zone_from_the_loaded_settings(app):
 
 def test_html_lang_names():
     assert html_lang("zh_CN") == "zh-CN" and html_lang("en") == "en"
+
+
+def test_flask_translate_compile_builds_the_catalogs(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["translate", "compile", "--force"])
+    assert result.exit_code == 0 and "Built 1 catalog(s)." in result.output
+    assert "Built 0 catalog(s)." in runner.invoke(args=["translate", "compile"]).output
+    listed = runner.invoke(args=["translate", "--help"]).output
+    assert all(f"  {name} " in listed for name in ("extract", "update", "compile"))

@@ -201,6 +201,19 @@ def test_the_revisions_page_runs_the_same_queries_however_long_the_history(
     assert counts[0] == counts[1]
 
 
+def test_the_editor_lists_the_latest_revisions_with_links_to_compare(app, owner_client):
+    post_id = new_post(owner_client, body="one")
+    for n in range(6):
+        edit(owner_client, post_id, body=f"edit {n}")
+    ids = revision_ids(app, post_id)
+    page = owner_client.get(f"/admin/posts/{post_id}/edit").get_data(as_text=True)
+    listed = page.split('id="recent-revisions"')[1].split("</section>")[0]
+    assert listed.count("<li>") == 5
+    links = re.findall(r'href="/admin/posts/\d+/revisions\?([^"]+)"', listed)
+    pairs = [dict(p.split("=") for p in link.split("&amp;")) for link in links]
+    assert pairs == [{"old": str(i), "new": str(ids[-1])} for i in reversed(ids[-5:-1])]
+
+
 def test_restoring_a_revision_saves_it_as_a_new_one(app, owner_client):
     post_id = new_post(owner_client, title="First", body="first body")
     edit(owner_client, post_id, title="Second", body="second body")
@@ -318,3 +331,13 @@ def test_an_author_sees_and_deletes_only_their_own_uploads(app, owner_client, au
     author_client.post(f"/admin/media/{upload_id(app, owners)}/delete", data={"csrf_token": token})
     with app.app_context():
         assert db.session.get(Upload, upload_id(app, owners)) is not None
+
+
+def test_the_editors_new_words_are_in_chinese_too(owner_client):
+    autosave(owner_client, {"post_id": None, "title": "半篇", "body": "草稿"})
+    headers = {"Accept-Language": "zh-CN"}
+    page = owner_client.get("/admin/posts/new", headers=headers).get_data(as_text=True)
+    assert "恢复我未保存的更改" in page and "或新建分类" in page
+    assert 'data-msg-saved-seconds="{n} 秒前已保存"' in page
+    media = owner_client.get("/admin/media", headers=headers).get_data(as_text=True)
+    assert "媒体库" in media

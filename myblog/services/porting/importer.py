@@ -15,6 +15,8 @@ from functools import partial
 from typing import IO
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from myblog.extensions import db
@@ -68,8 +70,7 @@ def run_import(
 
 
 def _copy_remote_images(post_ids: list[int]) -> list[str]:
-    # notes in English like the rest of the report: `flask import` has no request, no language.
-    # After the posts are committed, each post on its own: a slow or refused image costs its
+    # after the posts are committed, each post on its own: a slow or refused image costs its
     # own link, never an imported post, and no transaction stays open while fetching
     notes = []
     for post_id in post_ids:
@@ -77,12 +78,17 @@ def _copy_remote_images(post_ids: list[int]) -> list[str]:
         if post is None:
             continue
         result = copy_post_images(post, uploader=post.author)
-        if result.copied:
-            count = len(result.copied)
-            copied = "1 remote image" if count == 1 else f"{count} remote images"
-            notes.append(f"“{post.slug}”: {copied} copied")
+        slug, count = post.slug, len(result.copied)
+        if count:
+            copied = ngettext(
+                "“%(slug)s”: %(num)d remote image copied",
+                "“%(slug)s”: %(num)d remote images copied",
+                count,
+                slug=slug,
+            )
+            notes.append(copied)
         notes += [
-            f"“{post.slug}”: image not copied, its link stays as it is: {why}"
+            _("“%(slug)s”: image not copied, its link stays as it is: %(why)s", slug=slug, why=why)
             for why in result.refused.values()
         ]
     return notes
@@ -118,13 +124,14 @@ def _import_account(job: Job, item: UserItem) -> Outcome:
     user = match(item)
     if user is not None:
         job.accounts[item.key] = user.id
-        raise Skip(f"already an account here: {user.username}")
+        raise Skip(_("already an account here: %(username)s", username=user.username))
     if job.dry_run:
         job.accounts[item.key] = 0
         return Outcome(label, Result.WOULD_IMPORT, "a new account")
     user, notes = create_account(item, now=job.now)
     job.accounts[item.key] = user.id
-    return Outcome(label, Result.IMPORTED, f"as {user.username} ({user.role.value})", tuple(notes))
+    said = _("as %(username)s (%(role)s)", username=user.username, role=user.role.value)
+    return Outcome(label, Result.IMPORTED, said, tuple(notes))
 
 
 def _slug(job: Job, item: PostItem) -> str:
@@ -135,7 +142,7 @@ def _slug(job: Job, item: PostItem) -> str:
     if item.slug.strip():
         slug = slugify(item.slug)
         if taken(slug):
-            raise Skip(f"another post has the slug “{slug}” already")
+            raise Skip(_("another post has the slug “%(slug)s” already", slug=slug))
     else:
         slug = unique_slug(slugify(item.slug_base or item.title), taken)
     job.planned_slugs.add(slug)
@@ -145,15 +152,15 @@ def _slug(job: Job, item: PostItem) -> str:
 def _import_post(job: Job, item: PostItem) -> Outcome:
     earlier = records.recorded(job.batch.source, "post", item.key)
     if isinstance(earlier, Post):
-        raise Skip(f"imported before, as “{earlier.slug}”")
+        raise Skip(_("imported before, as “%(slug)s”", slug=earlier.slug))
     slug = _slug(job, item)
     notes = list(item.notes)
     author = job.account(item.author, notes)
     if job.dry_run:
         notes += _dry_images(item)
         if item.comments:
-            notes.append(f"{len(item.comments)} comments")
-        return Outcome(item.label, Result.WOULD_IMPORT, f"as “{slug}”", tuple(notes))
+            notes.append(_("%(num)d comments", num=len(item.comments)))
+        return Outcome(item.label, Result.WOULD_IMPORT, _("as “%(slug)s”", slug=slug), tuple(notes))
     assert author is not None  # Job.account raises instead, outside a dry run
     body = _store_images(job, item, author, notes)
     category_name = one_line(item.category, MAX_NAME)
@@ -174,14 +181,14 @@ def _import_post(job: Job, item: PostItem) -> Outcome:
     _import_comments(job, post, item.comments, notes)
     records.record(job.batch.source, "post", item.key, post.id)
     job.imported_posts.append(post.id)
-    return Outcome(item.label, Result.IMPORTED, f"as “{post.slug}”", tuple(notes))
+    return Outcome(item.label, Result.IMPORTED, _("as “%(slug)s”", slug=post.slug), tuple(notes))
 
 
 def _dry_images(item: PostItem) -> list[str]:
     return [
-        f"image “{image.ref}” would be stored as an upload"
+        _("image “%(ref)s” would be stored as an upload", ref=image.ref)
         if image.path
-        else f"image “{image.ref}” is not in the source: its link stays as it is"
+        else _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
         for image in item.images
     ]
 
@@ -195,12 +202,20 @@ def _store_images(job: Job, item: PostItem, author: User, notes: list[str]) -> s
     new: dict[str, str] = {}
     for image in item.images:
         if not image.path:
-            notes.append(f"image “{image.ref}” is not in the source: its link stays as it is")
+            notes.append(
+                _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
+            )
             continue
         try:
             new[image.ref] = job.images.get(image.path) or _store_image(job, image.path, author)
         except (ItemError, ValueError) as exc:
-            notes.append(f"image “{image.ref}” not imported ({exc}): its link stays as it is")
+            notes.append(
+                _(
+                    "image “%(ref)s” not imported (%(error)s): its link stays as it is",
+                    ref=image.ref,
+                    error=exc,
+                )
+            )
     return rewrite_images(item.body, new.get) if new else item.body
 
 
@@ -272,4 +287,6 @@ def _import_comments(job: Job, post: Post, comments: list[CommentItem], notes: l
         ids[item.key] = comment.id
     if comments:
         waiting = sum(1 for c in comments if c.status is not CommentStatus.APPROVED)
-        notes.append(f"{len(comments)} comments ({waiting} pending or spam)")
+        notes.append(
+            _("%(num)d comments (%(waiting)d pending or spam)", num=len(comments), waiting=waiting)
+        )

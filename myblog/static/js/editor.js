@@ -79,7 +79,8 @@
 
   var saving = false;
   form.addEventListener("submit", function (event) {
-    if (saving) { leaving = true; return; }  // the submission requested below, with the fresh token in place
+    leaving = true;
+    if (saving) return;  // the submission requested below, with the fresh token in place
     event.preventDefault();
     var submitter = event.submitter;
     freshToken(true).then(function () {
@@ -137,7 +138,7 @@
       socket = null;
       socketAgainAt = Date.now() + 30000;
       if (socketWaiting) { socketWaiting = 0; render(); }
-      if (autosaveWaiting) { autosaveWaiting = 0; autosaveNow(); }
+      if (autosaveWaiting) { autosaveWaiting = 0; sentState = null; autosaveNow(); }
     };
   }
 
@@ -181,7 +182,9 @@
     clearTimeout(autosaveTimer);
     autosaveTimer = null;
     var state = JSON.stringify([titleInput.value, source.value]);
-    if (state === keptState || autosaveWaiting || sentState !== null) return;
+    // once the form is being saved, the save keeps the text (an autosave arriving after it
+    // would be offered back as unsaved work)
+    if (leaving || state === keptState || autosaveWaiting || sentState !== null) return;
     var payload = {post_id: postId, title: titleInput.value, body: source.value};
     sentState = state;
     status.textContent = msg("saving");

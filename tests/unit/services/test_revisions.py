@@ -202,3 +202,12 @@ def test_a_session_signs_in_only_while_its_token_is_current(ctx):
     assert signed_in_user(login_id) is None
     assert signed_in_user("x:y") is None
     assert signed_in_user("") is None
+
+
+def test_deleting_a_post_deletes_its_revisions_and_autosaves(ctx):
+    from myblog.services.posts import delete_post
+
+    post = write("Short-lived")
+    autosave(user=owner(), post_id=post.id, title="Short-lived", body="more")
+    assert delete_post(post)
+    assert db.session.scalars(select(PostRevision)).all() == []
