@@ -16,6 +16,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from myblog.extensions import db
@@ -69,8 +70,7 @@ def run_import(
 
 
 def _copy_remote_images(post_ids: list[int]) -> list[str]:
-    # notes in English like the rest of the report: `flask import` has no request, no language.
-    # After the posts are committed, each post on its own: a slow or refused image costs its
+    # after the posts are committed, each post on its own: a slow or refused image costs its
     # own link, never an imported post, and no transaction stays open while fetching
     notes = []
     for post_id in post_ids:
@@ -78,12 +78,17 @@ def _copy_remote_images(post_ids: list[int]) -> list[str]:
         if post is None:
             continue
         result = copy_post_images(post, uploader=post.author)
-        if result.copied:
-            count = len(result.copied)
-            copied = "1 remote image" if count == 1 else f"{count} remote images"
-            notes.append(f"“{post.slug}”: {copied} copied")
+        slug, count = post.slug, len(result.copied)
+        if count:
+            copied = ngettext(
+                "“%(slug)s”: %(num)d remote image copied",
+                "“%(slug)s”: %(num)d remote images copied",
+                count,
+                slug=slug,
+            )
+            notes.append(copied)
         notes += [
-            f"“{post.slug}”: image not copied, its link stays as it is: {why}"
+            _("“%(slug)s”: image not copied, its link stays as it is: %(why)s", slug=slug, why=why)
             for why in result.refused.values()
         ]
     return notes
