@@ -22,7 +22,15 @@ from myblog.services.porting.items import (
 )
 from myblog.services.porting.job import Job, Skip, Step
 from myblog.services.porting.report import Outcome, Result
-from myblog.services.site import forget_site, known_language, update_site, valid_timezone
+from myblog.services.site import (
+    MAX_IMAGE_HOSTS,
+    ImageHostError,
+    forget_site,
+    image_sources,
+    known_language,
+    update_site,
+    valid_timezone,
+)
 from myblog.services.taxonomy import Term, get_or_create_term
 from myblog.services.uploads import keep_image
 
@@ -76,9 +84,22 @@ def _restore_site(job: Job, site: SiteItem) -> Outcome:
         comment_policy=policies.get(site.comment_policy),
         language=known_language(site.language),  # backups of older versions say "zh"
         timezone=site.timezone if valid_timezone(site.timezone) else None,
+        image_hosts=_image_hosts(site.image_hosts),
+        copy_remote_images=site.copy_remote_images,
     )
     forget_site()
     return Outcome(label, Result.IMPORTED, f"“{site.title}”")
+
+
+def _image_hosts(hosts: tuple[str, ...]) -> list[str]:
+    """The backup's image hosts that are host names (an edited backup may hold anything)."""
+    kept: list[str] = []
+    for host in hosts:
+        try:
+            kept += image_sources(host)
+        except ImageHostError:
+            continue
+    return list(dict.fromkeys(kept))[:MAX_IMAGE_HOSTS]
 
 
 def _restore_term(job: Job, term: TermItem) -> Outcome:
