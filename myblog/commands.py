@@ -1,5 +1,5 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker,
-rq-worker, import, export; shell."""
+"""flask commands: initdb, create-admin, forge, render-posts, search-reindex, publish-due,
+mail-worker, rq-worker, import, export, translate; shell."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from myblog import models
+from myblog import i18n, models
 from myblog.database import upgrade_database
 from myblog.delivery import passes, rq_sender, thread_sender
 from myblog.delivery.rq_worker import run_worker
 from myblog.delivery.stopping import stop_on_signals
 from myblog.extensions import db
 from myblog.models import Post, Role
+from myblog.services import search
 from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
 from myblog.services.porting.exporter import (
     export_entries,
@@ -103,6 +104,16 @@ def render_posts() -> None:
     click.echo(f"Rendered {count} posts.")
 
 
+@click.command("search-reindex")
+@with_appcontext
+def search_reindex() -> None:
+    """Rebuild the search index from every post, in one transaction (searches meanwhile see
+    the old index)."""
+    with click.progressbar(length=search.indexable_count(), label="Indexing posts") as bar:
+        count = search.reindex_all(progress=bar.update)
+    click.echo(f"Indexed {count} posts.")
+
+
 @click.command("publish-due")
 @with_appcontext
 def publish_due() -> None:
@@ -168,9 +179,16 @@ def rq_worker(burst: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
 @click.option("--author", default=None, help="Username that writes what names no account here.")
+@click.option(
+    "--fetch-images",
+    is_flag=True,
+    help="Copy the imported posts' remote images into the uploads (refused: listed).",
+)
 @click.pass_context
 @with_appcontext
-def import_command(ctx: click.Context, path: Path, dry_run: bool, author: str | None) -> None:
+def import_command(
+    ctx: click.Context, path: Path, dry_run: bool, author: str | None, fetch_images: bool
+) -> None:
     """Import PATH: a folder or zip of Markdown files (a Hugo or Jekyll site too), a WordPress
     export (.xml), a Ghost export (.json) or a `flask export` backup. Importing it again creates
     nothing twice; each item is reported, and the command exits with 1 if any failed."""
@@ -182,7 +200,9 @@ def import_command(ctx: click.Context, path: Path, dry_run: bool, author: str | 
     except SourceError as exc:
         raise click.ClickException(str(exc)) from exc
     with click.progressbar(length=batch.size, label=f"Importing {batch.kind}") as bar:
-        report = run_import(batch, author=writer, dry_run=dry_run, progress=bar.update)
+        report = run_import(
+            batch, author=writer, dry_run=dry_run, progress=bar.update, fetch_images=fetch_images
+        )
     for line in report.lines():
         click.echo(line)
     if report.failed:
@@ -219,6 +239,36 @@ def shell_context() -> dict[str, Any]:
     return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
 
 
+@click.group()
+def translate() -> None:
+    """The interface's message catalogs (myblog/translations): extract, update, compile."""
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Write messages.pot from the code and the templates."""
+    i18n.extract_messages()
+    click.echo(f"Wrote {i18n.POT}")
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge the new messages into every language's messages.po."""
+    i18n.extract_messages()
+    i18n.update_catalogs()
+    click.echo(
+        "Updated the catalogs: translate the empty messages, then run `flask translate compile`."
+    )
+
+
+@translate.command("compile")
+@click.option("--force", is_flag=True, help="Build every catalog, even those up to date.")
+def translate_compile(force: bool) -> None:
+    """Build each messages.mo from its messages.po (also done when the app starts)."""
+    built = i18n.compile_catalogs(force=force)
+    click.echo(f"Built {len(built)} catalog(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
     for command in (
@@ -226,11 +276,13 @@ def init_app(app: Flask) -> None:
         create_admin,
         forge,
         render_posts,
+        search_reindex,
         publish_due,
         mail_worker,
         rq_worker,
         import_command,
         export_command,
+        translate,
     ):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

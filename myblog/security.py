@@ -3,7 +3,10 @@ security headers."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, Response, current_app, g, request, session
+from flask_babel import lazy_gettext
 from flask_login.config import COOKIE_NAME
 from flask_login.utils import decode_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -11,20 +14,33 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from myblog.extensions import db, login_manager
 from myblog.models import User
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+IMG_SRC = "img-src 'self' data:"
+_CSP_PARTS = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    IMG_SRC,
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]
+CSP = "; ".join(_CSP_PARTS)
+
+
+@lru_cache(maxsize=16)
+def csp_with_image_hosts(hosts: tuple[str, ...]) -> str:
+    """The CSP, with the owner's image hosts (validated CSP sources, see
+    services/site.py:image_sources) added to img-src and nothing else changed."""
+    if not hosts:
+        return CSP
+    return "; ".join(
+        f"{IMG_SRC} {' '.join(hosts)}" if part == IMG_SRC else part for part in _CSP_PARTS
+    )
+
+
 # powerful browser features a blog never uses, denied to its pages and to anything they embed
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -70,6 +86,11 @@ def _anonymous_without_cookies() -> None:
 
 
 def _security_headers(response: Response) -> Response:
+    site = g.get("site")  # the blog's cached settings (auth/views.py:load_site)
+    if site is not None and site.image_hosts:
+        response.headers.setdefault(
+            "Content-Security-Policy", csp_with_image_hosts(site.image_hosts)
+        )
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
@@ -132,5 +153,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
+    # flashed to a visitor sent to log in, in the page's language (str() translates it)
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"

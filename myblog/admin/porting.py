@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import Response, abort, current_app, g, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,9 +25,17 @@ def _import_form() -> ImportForm:
     limit = int(current_app.config["MYBLOG_IMPORT_MAX_UPLOAD_BYTES"])
     request.max_content_length = limit
     try:
-        return ImportForm()
+        form = ImportForm()
     except RequestEntityTooLarge:
-        abort(413, description=f"The file is too large: the Import page takes {megabytes(limit)}.")
+        abort(
+            413,
+            description=_(
+                "The file is too large: the Import page takes %(size)s.", size=megabytes(limit)
+            ),
+        )
+    if not form.is_submitted():
+        form.fetch_images.data = g.site.copy_remote_images
+    return form
 
 
 def _page(
@@ -39,6 +48,17 @@ def _page(
     ), code
 
 
+def _run_import(form: ImportForm) -> ImportReport:
+    upload = form.file.data
+    return import_file(
+        upload.stream,
+        upload.filename or "",
+        author=current_user,
+        dry_run=form.dry_run.data,
+        fetch_images=form.fetch_images.data,
+    )
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own token: the site-wide check would read the body first
 def import_page() -> ResponseReturnValue:
@@ -47,11 +67,8 @@ def import_page() -> ResponseReturnValue:
     form = _import_form()
     if not form.validate_on_submit():
         return _page(form, code=400 if form.is_submitted() else 200)
-    upload = form.file.data
     try:
-        report = import_file(
-            upload.stream, upload.filename or "", author=current_user, dry_run=form.dry_run.data
-        )
+        report = _run_import(form)
     except SourceError as exc:
         form.file.errors = [str(exc)]
         return _page(form, code=400)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
+from myblog.models import CommentPolicy
 from myblog.services.comments import (
     MAX_BODY,
+    MAX_LINKS,
     CommentInput,
     Submission,
     form_stamp,
@@ -15,42 +19,68 @@ from myblog.services.comments import (
 )
 from myblog.web import id_value
 
+# why a guest's email address is asked for: what the blog does with it, by comment policy
+EMAIL_HELP = {
+    CommentPolicy.TRUST_RETURNING: lazy_gettext(
+        "Needed, never shown. Comments wait for approval; once one from this address is "
+        "approved, the next ones appear at once. Reply notifications go here if you ask."
+    ),
+    CommentPolicy.MODERATED: lazy_gettext(
+        "Needed, never shown: comments wait for approval, and the blog's owner may write to "
+        "you about yours. Reply notifications go here if you ask."
+    ),
+    CommentPolicy.OPEN: lazy_gettext(
+        "Needed, never shown: the blog's owner may write to you about your comment. Reply "
+        "notifications go here if you ask."
+    ),
+}
+
 
 class CommentForm(FlaskForm):
     """A comment or a reply. Name and email are filled from the account for logged-in writers."""
 
-    name = StringField("Name", validators=[Optional(), Length(max=80)])
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=80)])
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         validators=[
             Optional(),
-            Email(message="That is not a valid email address."),
+            Email(message=lazy_gettext("That is not a valid email address.")),
             Length(max=254),
         ],
-        description="Never shown. Used for reply notifications if you ask for them.",
+        description=lazy_gettext("Needed, never shown."),  # explain() says why
     )
     website = StringField(
-        "Website (optional)",
+        lazy_gettext("Website (optional)"),
         validators=[
             Optional(),
-            URL(require_tld=True, message="Give a full address such as https://example.com."),
+            URL(
+                require_tld=True,
+                message=lazy_gettext("Give a full address such as https://example.com."),
+            ),
             Length(max=255),
         ],
     )
     body = TextAreaField(
-        "Comment",
+        lazy_gettext("Comment"),
         validators=[
-            DataRequired(message="The comment is empty."),
-            Length(max=MAX_BODY, message=f"A comment may be at most {MAX_BODY} characters."),
+            DataRequired(message=lazy_gettext("The comment is empty.")),
+            Length(
+                max=MAX_BODY,
+                message=lazy_gettext("A comment may be at most %(num)s characters.", num=MAX_BODY),
+            ),
         ],
-        description="Plain text with a little Markdown: *emphasis*, `code`, links.",
+        description=lazy_gettext(
+            "Markdown: *emphasis*, **bold**, `code`, > quotes, lists and at most %(links)d "
+            "links. No images, headings or HTML (shown as typed).",
+            links=MAX_LINKS,
+        ),
     )
-    notify_replies = BooleanField("Email me when someone replies to this comment")
+    notify_replies = BooleanField(lazy_gettext("Email me when someone replies to this comment"))
     parent_id = HiddenField()
     # signed time the form was served (minimum fill time); a field humans never see (honeypot)
     started = HiddenField()
-    nickname = StringField("Leave this field empty", validators=[Optional()])
-    submit = SubmitField("Post comment")
+    nickname = StringField(lazy_gettext("Leave this field empty"), validators=[Optional()])
+    submit = SubmitField(lazy_gettext("Post comment"))
 
     # guests must give a name and an address; logged-in writers comment under their account
     require_identity = True
@@ -59,13 +89,17 @@ class CommentForm(FlaskForm):
         valid = super().validate(extra_validators)
         if self.require_identity:
             for f, message in (
-                (self.name, "Your name is needed."),
-                (self.email, "Your email address is needed."),
+                (self.name, _("Your name is needed.")),
+                (self.email, _("Your email address is needed.")),
             ):
                 if not (f.data or "").strip():
                     f.errors = [*f.errors, message]
                     valid = False
         return valid
+
+    def explain(self, policy: CommentPolicy) -> None:
+        """Say why the email address is asked for, under the blog's comment policy."""
+        self.email.description = EMAIL_HELP[policy]
 
     def parent_value(self) -> int | None:
         """The comment this one replies to, if the hidden field holds a plausible id."""

@@ -16,6 +16,7 @@ from myblog.models import Category, Post, Profile, Tag, User, post_tags
 class AuthorRef:
     username: str
     display_name: str
+    avatar: str | None = None  # the file name of their avatar in the uploads
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ def select_with_byline(*columns: QueryableAttribute[Any]) -> Select[*tuple[Any, 
             *columns,
             User.username.label("author_username"),
             Profile.display_name.label("author_display_name"),
+            Profile.avatar.label("author_avatar"),
             Category.name.label("category_name"),
             Category.slug.label("category_slug"),
             _tags_column(),
@@ -63,9 +65,10 @@ def pop_byline(values: dict[str, Any]) -> dict[str, Any]:
     `author`, `category` and `tags` fields."""
     username = values.pop("author_username")
     display_name = values.pop("author_display_name")
+    avatar = values.pop("author_avatar")
     category_name, category_slug = values.pop("category_name"), values.pop("category_slug")
     return {
-        "author": AuthorRef(username, display_name or username),
+        "author": AuthorRef(username, display_name or username, avatar),
         "category": None if category_name is None else TermRef(category_name, category_slug),
         "tags": _tags_from(values.pop("tags")),
     }

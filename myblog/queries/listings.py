@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true
 
@@ -47,10 +48,45 @@ class Page:
     # the newest live event when the home page's posts were read (None: other listings, or
     # no post at all); the page's live script follows from there
     live_after: int | None = None
+    # how many posts the whole listing holds (cached: see _total); None when not counted
+    total: int | None = None
 
     @property
     def has_prev(self) -> bool:
         return self.page > 1
+
+    @property
+    def pages(self) -> int:
+        """The number of the last page (a count cached a moment ago never hides this page's
+        successor: the extra row read with the page says whether it exists)."""
+        if not self.has_next:
+            return self.page
+        counted = -(-(self.total or 0) // self.per_page)
+        return max(counted, self.page + 1)
+
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 1,
+        left_current: int = 2,
+        right_current: int = 2,
+        right_edge: int = 1,
+    ) -> Iterator[int | None]:
+        """Page numbers to link, None where a run of them is left out ("1 2 … 9 10")."""
+        last = self.pages
+        shown = [
+            n
+            for n in range(1, last + 1)
+            if n <= left_edge
+            or self.page - left_current <= n <= self.page + right_current
+            or n > last - right_edge
+        ]
+        previous = 0
+        for number in shown:
+            if number != previous + 1:
+                yield None
+            yield number
+            previous = number
 
     @property
     def prev_num(self) -> int | None:
@@ -117,7 +153,42 @@ def _listing(kind: str) -> Select[*tuple[Any, ...]]:
     )
 
 
-def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
+@statement
+def _count_statement(kind: str) -> Select[*tuple[Any, ...]]:
+    return select(func.count(Post.id)).where(
+        Post.visible_clause(bindparam("now", type_=UTCDateTime())), _FILTERS[kind]()
+    )
+
+
+COUNTS_GENERATION_KEY = "myblog:listing-counts"
+
+
+def posts_generation() -> str:
+    """A token that changes whenever posts change (forget_archive): cached answers about
+    posts (listing counts, related posts) are kept under it, so all are dropped at once."""
+    generation: str | None = cache.get(COUNTS_GENERATION_KEY)
+    if generation is None:
+        generation = uuid4().hex
+        cache.set(COUNTS_GENERATION_KEY, generation)
+    return generation
+
+
+def _total(kind: str, params: dict[str, Any]) -> int:
+    # Page numbers need the listing's size, and counting grows with the blog: the count is
+    # cached (MYBLOG_CACHE_SECONDS) under a generation that forget_archive() replaces whenever
+    # posts change, so every listing's count is dropped at once.
+    where = ":".join(str(params.get(name, "")) for name in ("key", "start"))
+    key = f"myblog:listing-count:{posts_generation()}:{kind}:{where}"
+    total: int | None = cache.get(key)
+    if total is None:
+        total = int(rows(_count_statement(kind), params)[0][0])
+        cache.set(key, total)
+    return total
+
+
+def _page(
+    kind: str, params: dict[str, Any], page: int, per_page: int, *, with_total: bool = True
+) -> Page:
     # one row more than a page tells whether another page follows; a COUNT(*) over every
     # readable post would make each request slower as the blog grows
     params = {**params, "limit": per_page + 1, "offset": (page - 1) * per_page}
@@ -132,7 +203,10 @@ def _page(kind: str, params: dict[str, Any], page: int, per_page: int) -> Page:
         live_after = values.pop("live_after", None)
         cards.append(PostCard(**values, **byline))
     has_next = len(found) > per_page
-    return Page(cards, page=page, per_page=per_page, has_next=has_next, live_after=live_after)
+    total = _total(kind, params) if with_total else None
+    return Page(
+        cards, page=page, per_page=per_page, has_next=has_next, live_after=live_after, total=total
+    )
 
 
 def public_posts(
@@ -143,15 +217,16 @@ def public_posts(
     category: Term | None = None,
     tag: Term | None = None,
     author: AuthorInfo | None = None,
+    with_total: bool = True,
 ) -> Page:
     """One page of the posts the public may read, newest first, optionally filtered by one of
-    category, tag or author."""
+    category, tag or author; `with_total` counts them all, for page numbers."""
     params: dict[str, Any] = {"now": now or utcnow()}
     kind = "all"
     for name, term in (("category", category), ("tag", tag), ("author", author)):
         if term is not None:
             kind, params["key"] = name, term.id
-    return _page(kind, params, page, per_page)
+    return _page(kind, params, page, per_page, with_total=with_total)
 
 
 def posts_in_month(
@@ -239,5 +314,6 @@ def archive_months(now: datetime | None = None) -> list[tuple[int, int, int]]:
 
 
 def forget_archive() -> None:
-    """Drop the cached archive counts after posts changed."""
+    """Drop the cached archive counts, and the listings' counts, after posts changed."""
     cache.delete(ARCHIVE_CACHE_KEY)
+    cache.set(COUNTS_GENERATION_KEY, uuid4().hex)

@@ -20,7 +20,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.client import HTTPConnection, HTTPResponse, HTTPSConnection
+from http.client import HTTPConnection, HTTPException, HTTPResponse, HTTPSConnection
 from urllib.parse import urljoin, urlsplit
 
 from myblog.models import User
@@ -100,7 +100,11 @@ def fetch_image(url: str, *, allowed: AddressCheck = is_public) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
         try:
             response, conn = _open(url, allowed)
-        except OSError as exc:
+        except FetchRefused:
+            raise
+        # OSError: no connection, a timeout; HTTPException: a broken answer; ValueError: a
+        # port out of range and other malformed addresses
+        except (OSError, HTTPException, ValueError) as exc:
             raise FetchRefused(f"{url}: {exc}") from exc
         try:
             if response.status in (301, 302, 303, 307, 308):
@@ -118,11 +122,12 @@ def _read(response: HTTPResponse, url: str) -> bytes:
     kind = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
     if kind and not kind.startswith("image/"):
         raise FetchRefused(f"{url}: not an image ({kind})")
-    if int(response.getheader("Content-Length") or 0) > MAX_BYTES:
+    length = response.getheader("Content-Length") or "0"
+    if length.isdigit() and int(length) > MAX_BYTES:  # a malformed one: the read is capped
         raise FetchRefused(f"{url}: larger than {MAX_BYTES // 1024 // 1024} MB")
     try:
         data = response.read(MAX_BYTES + 1)
-    except OSError as exc:
+    except (OSError, HTTPException) as exc:
         raise FetchRefused(f"{url}: {exc}") from exc
     if len(data) > MAX_BYTES:
         raise FetchRefused(f"{url}: larger than {MAX_BYTES // 1024 // 1024} MB")

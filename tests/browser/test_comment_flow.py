@@ -112,7 +112,11 @@ def test_visitor_comments_author_approves_and_replies(
     visitor.get_by_label("Comment", exact=True).fill("Great post, **thanks**!")
     visitor.get_by_label("Email me when someone replies to this comment").check()
     visitor.get_by_role("button", name="Post comment").click()
-    expect(visitor.get_by_role("alert")).to_contain_text("once it is approved")
+    notice = visitor.locator("#comment-notice")
+    expect(notice).to_contain_text("once it is approved")
+    expect(notice).to_be_in_viewport()  # where the reader was looking: by the form
+    expect(notice).to_be_focused()  # so that a screen reader reads it out
+    expect(visitor.get_by_role("alert")).to_have_count(0)  # nothing at the top of the page
     expect(visitor.locator(".comment")).to_have_count(0)
 
     page.goto(base_url + "/admin/comments")
@@ -130,7 +134,8 @@ def test_visitor_comments_author_approves_and_replies(
     expect(page.locator(".reply-context")).to_contain_text("Replying to Bob Reader")
     page.get_by_label("Comment", exact=True).fill("Glad you liked it, Bob.")
     page.get_by_role("button", name="Post comment").click()
-    expect(page.get_by_role("alert")).to_contain_text("your comment is published")
+    expect(page.locator("#comment-notice")).to_contain_text("your comment is published")
+    expect(page.locator("#comment-notice")).to_be_in_viewport()
     reply = page.locator(".comment-reply", has_text="Glad you liked it")
     expect(reply).to_contain_text("replying to Bob Reader")
 

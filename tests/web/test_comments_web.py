@@ -179,7 +179,7 @@ def test_a_comment_without_a_token_comes_back_with_its_text_and_then_goes_throug
 def test_a_guest_comment_waits_for_approval_and_mails_the_author(app, client, slug):
     response = comment_on(client, slug, body="Waiting *here*")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/post/{slug}#comments"
+    assert response.headers["Location"] == f"/post/{slug}#comment-notice"
     page = client.get(f"/post/{slug}").get_data(as_text=True)
     assert "your comment will appear once it is approved" in page
     assert "Waiting" not in page and "0 comments" in page
@@ -194,7 +194,7 @@ def test_an_approved_comment_is_shown_at_once_under_the_open_policy(app, client,
     assert response.status_code == 302
     with app.app_context():
         comment_id = db.session.scalars(select(Comment.id)).one()
-    assert response.headers["Location"] == f"/post/{slug}#comment-{comment_id}"
+    assert response.headers["Location"] == f"/post/{slug}#comment-notice"
     page = client.get(f"/post/{slug}").get_data(as_text=True)
     assert "your comment is published" in page
     assert f'id="comment-{comment_id}"' in page and "<em>out</em>" in page
@@ -391,8 +391,7 @@ def test_the_logged_in_owner_comments_without_name_or_email(app, client, slug):
         comment = db.session.scalars(select(Comment)).one()
         assert comment.status is CommentStatus.APPROVED
         assert comment.author_id is not None and comment.email == "owner@example.com"
-        comment_id = comment.id
-    assert response.headers["Location"] == f"/post/{slug}#comment-{comment_id}"
+    assert response.headers["Location"] == f"/post/{slug}#comment-notice"
     shown = client.get(f"/post/{slug}").get_data(as_text=True)
     assert "Mine" in shown and '<span class="badge text-bg-secondary">writer</span>' in shown
     assert outbox_subjects(app) == []  # the author is not told about their own comment
@@ -466,7 +465,9 @@ def test_the_untouched_form_from_memory_is_the_form_the_widgets_render(
         client.get("/")  # shows the "welcome back" message once
     assert app.jinja_env.auto_reload is False  # tests run templates as production does
     remembered = client.get(f"/post/{slug}")
-    assert app.extensions["myblog.comment_fields"][signed_in].startswith('<div class="hp-field"')
+    # per language and comment policy (the blog's default: trust returning commenters)
+    fields = app.extensions["myblog.comment_fields"][signed_in, "en", CommentPolicy.TRUST_RETURNING]
+    assert fields.startswith('<div class="hp-field"')
     app.jinja_env.auto_reload = True  # as in development: nothing is remembered
     try:
         rendered = client.get(f"/post/{slug}")
@@ -495,3 +496,35 @@ def test_a_refused_comment_is_not_shown_in_the_remembered_empty_form(app, client
     assert "not a valid email address" in page
     fresh = client.get(f"/post/{slug}").get_data(as_text=True)
     assert textarea(fresh) == "" and "Mallory" not in fresh and "is-invalid" not in fresh
+
+
+def test_the_confirmation_stands_by_the_form_not_at_the_top_of_the_page(app, client, slug):
+    comment_on(client, slug, body="Where does it say so?")
+    page = client.get(f"/post/{slug}").get_data(as_text=True)
+    main = page.split('<main id="content"')[1]
+    assert 'role="alert"' not in main.split('<section id="comments"')[0]  # no flash at the top
+    section = main.split('<section id="comments"')[1]
+    notice = section.index('id="comment-notice"')
+    assert section.index('role="status"', notice) < section.index('<form id="comment-form"')
+    assert "once it is approved" in section[notice : section.index('<form id="comment-form"')]
+    # shown once: the next visit has no notice
+    assert 'id="comment-notice"' not in client.get(f"/post/{slug}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("policy", "says"),
+    [
+        (CommentPolicy.TRUST_RETURNING, "once one from this address is approved"),
+        (CommentPolicy.MODERATED, "comments wait for approval"),
+        (CommentPolicy.OPEN, "may write to you about your comment"),
+    ],
+)
+def test_the_help_text_says_why_email_is_needed_under_each_policy(app, client, slug, policy, says):
+    client.get(f"/post/{slug}")  # the fields rendered under the previous policy are kept…
+    set_policy(app, policy)
+    page = client.get(f"/post/{slug}").get_data(as_text=True)
+    assert says in page  # …and not shown under this one
+    assert "at most 3 links. No images, headings or HTML" in page
+    # a refused form says the same
+    refused = comment_on(client, slug, body="")
+    assert refused.status_code == 400 and says in refused.get_data(as_text=True)

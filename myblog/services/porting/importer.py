@@ -15,12 +15,15 @@ from functools import partial
 from typing import IO
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from myblog.extensions import db
 from myblog.models import Category, Comment, CommentStatus, Post, Upload, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
+from myblog.services.hotlinks import copy_post_images
 from myblog.services.links import external_url
 from myblog.services.markdown import render_comment
 from myblog.services.porting import records
@@ -47,9 +50,11 @@ def run_import(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    fetch_images: bool = False,
 ) -> ImportReport:
     """Import every item of the batch, each in its own transaction; the report says what
-    became of each. `author` writes what names no account here (default: the owner)."""
+    became of each. `author` writes what names no account here (default: the owner);
+    `fetch_images` copies the imported posts' remote images into the uploads afterwards."""
     job = Job.start(batch, dry_run=dry_run, author=author, now=now or utcnow())
     report = ImportReport(kind=batch.kind, dry_run=dry_run, notes=list(batch.notes))
     report.outcomes += batch.problems
@@ -57,16 +62,49 @@ def run_import(
         report.add(job.attempt(label, step))
         if progress is not None:
             progress(1)
+    if fetch_images and not dry_run:
+        report.notes += _copy_remote_images(job.imported_posts)
     if not dry_run:
         forget_archive()
     return report
 
 
+def _copy_remote_images(post_ids: list[int]) -> list[str]:
+    # after the posts are committed, each post on its own: a slow or refused image costs its
+    # own link, never an imported post, and no transaction stays open while fetching
+    notes = []
+    for post_id in post_ids:
+        post = db.session.get(Post, post_id)
+        if post is None:
+            continue
+        result = copy_post_images(post, uploader=post.author)
+        slug, count = post.slug, len(result.copied)
+        if count:
+            copied = ngettext(
+                "“%(slug)s”: %(num)d remote image copied",
+                "“%(slug)s”: %(num)d remote images copied",
+                count,
+                slug=slug,
+            )
+            notes.append(copied)
+        notes += [
+            _("“%(slug)s”: image not copied, its link stays as it is: %(why)s", slug=slug, why=why)
+            for why in result.refused.values()
+        ]
+    return notes
+
+
 def import_file(
-    stream: IO[bytes], name: str, *, author: User, dry_run: bool = False
+    stream: IO[bytes],
+    name: str,
+    *,
+    author: User,
+    dry_run: bool = False,
+    fetch_images: bool = False,
 ) -> ImportReport:
     """Read an uploaded file and import it (SourceError when the whole file is refused)."""
-    return run_import(read_file(stream, name), author=author, dry_run=dry_run)
+    batch = read_file(stream, name)
+    return run_import(batch, author=author, dry_run=dry_run, fetch_images=fetch_images)
 
 
 def _steps(job: Job) -> Iterator[tuple[str, Step]]:
@@ -74,25 +112,30 @@ def _steps(job: Job) -> Iterator[tuple[str, Step]]:
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=True)
     for user in batch.users:
-        yield f"account {user.username or user.email}", partial(_import_account, job, user)
+        yield _account(user), partial(_import_account, job, user)
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=False)
     for item in batch.posts:
         yield item.label, partial(_import_post, job, item)
 
 
+def _account(item: UserItem) -> str:
+    return str(_("account %(name)s", name=item.username or item.email))
+
+
 def _import_account(job: Job, item: UserItem) -> Outcome:
-    label = f"account {item.username or item.email}"
+    label = _account(item)
     user = match(item)
     if user is not None:
         job.accounts[item.key] = user.id
-        raise Skip(f"already an account here: {user.username}")
+        raise Skip(_("already an account here: %(username)s", username=user.username))
     if job.dry_run:
         job.accounts[item.key] = 0
-        return Outcome(label, Result.WOULD_IMPORT, "a new account")
+        return Outcome(label, Result.WOULD_IMPORT, _("a new account"))
     user, notes = create_account(item, now=job.now)
     job.accounts[item.key] = user.id
-    return Outcome(label, Result.IMPORTED, f"as {user.username} ({user.role.value})", tuple(notes))
+    said = _("as %(username)s (%(role)s)", username=user.username, role=user.role.value)
+    return Outcome(label, Result.IMPORTED, said, tuple(notes))
 
 
 def _slug(job: Job, item: PostItem) -> str:
@@ -103,7 +146,7 @@ def _slug(job: Job, item: PostItem) -> str:
     if item.slug.strip():
         slug = slugify(item.slug)
         if taken(slug):
-            raise Skip(f"another post has the slug “{slug}” already")
+            raise Skip(_("another post has the slug “%(slug)s” already", slug=slug))
     else:
         slug = unique_slug(slugify(item.slug_base or item.title), taken)
     job.planned_slugs.add(slug)
@@ -113,15 +156,15 @@ def _slug(job: Job, item: PostItem) -> str:
 def _import_post(job: Job, item: PostItem) -> Outcome:
     earlier = records.recorded(job.batch.source, "post", item.key)
     if isinstance(earlier, Post):
-        raise Skip(f"imported before, as “{earlier.slug}”")
+        raise Skip(_("imported before, as “%(slug)s”", slug=earlier.slug))
     slug = _slug(job, item)
     notes = list(item.notes)
     author = job.account(item.author, notes)
     if job.dry_run:
         notes += _dry_images(item)
         if item.comments:
-            notes.append(f"{len(item.comments)} comments")
-        return Outcome(item.label, Result.WOULD_IMPORT, f"as “{slug}”", tuple(notes))
+            notes.append(_("%(num)d comments", num=len(item.comments)))
+        return Outcome(item.label, Result.WOULD_IMPORT, _("as “%(slug)s”", slug=slug), tuple(notes))
     assert author is not None  # Job.account raises instead, outside a dry run
     body = _store_images(job, item, author, notes)
     category_name = one_line(item.category, MAX_NAME)
@@ -141,14 +184,15 @@ def _import_post(job: Job, item: PostItem) -> Outcome:
     post = save_post(data, author=author, now=job.now, imported=times)
     _import_comments(job, post, item.comments, notes)
     records.record(job.batch.source, "post", item.key, post.id)
-    return Outcome(item.label, Result.IMPORTED, f"as “{post.slug}”", tuple(notes))
+    job.imported_posts.append(post.id)
+    return Outcome(item.label, Result.IMPORTED, _("as “%(slug)s”", slug=post.slug), tuple(notes))
 
 
 def _dry_images(item: PostItem) -> list[str]:
     return [
-        f"image “{image.ref}” would be stored as an upload"
+        _("image “%(ref)s” would be stored as an upload", ref=image.ref)
         if image.path
-        else f"image “{image.ref}” is not in the source: its link stays as it is"
+        else _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
         for image in item.images
     ]
 
@@ -162,12 +206,20 @@ def _store_images(job: Job, item: PostItem, author: User, notes: list[str]) -> s
     new: dict[str, str] = {}
     for image in item.images:
         if not image.path:
-            notes.append(f"image “{image.ref}” is not in the source: its link stays as it is")
+            notes.append(
+                _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
+            )
             continue
         try:
             new[image.ref] = job.images.get(image.path) or _store_image(job, image.path, author)
         except (ItemError, ValueError) as exc:
-            notes.append(f"image “{image.ref}” not imported ({exc}): its link stays as it is")
+            notes.append(
+                _(
+                    "image “%(ref)s” not imported (%(error)s): its link stays as it is",
+                    ref=image.ref,
+                    error=exc,
+                )
+            )
     return rewrite_images(item.body, new.get) if new else item.body
 
 
@@ -239,4 +291,6 @@ def _import_comments(job: Job, post: Post, comments: list[CommentItem], notes: l
         ids[item.key] = comment.id
     if comments:
         waiting = sum(1 for c in comments if c.status is not CommentStatus.APPROVED)
-        notes.append(f"{len(comments)} comments ({waiting} pending or spam)")
+        notes.append(
+            _("%(num)d comments (%(waiting)d pending or spam)", num=len(comments), waiting=waiting)
+        )

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from myblog.extensions import db
@@ -44,6 +45,8 @@ class Job:
     images: dict[str, str] = field(default_factory=dict)
     # files the current item wrote: removed again if it fails
     written: list[Path] = field(default_factory=list)
+    # the posts imported so far, whose remote images may be copied at the end
+    imported_posts: list[int] = field(default_factory=list)
 
     @classmethod
     def start(cls, batch: Batch, *, dry_run: bool, author: User | None, now: datetime) -> Job:
@@ -74,11 +77,13 @@ class Job:
         except SQLAlchemyError as exc:
             log.warning("import of %s refused by the database: %s", label, exc)
             outcome = Outcome(
-                label, Result.FAILED, f"the database refused it ({type(exc).__name__})"
+                label,
+                Result.FAILED,
+                _("the database refused it (%(error)s)", error=type(exc).__name__),
             )
         except Exception:
             log.exception("import of %s failed", label)
-            outcome = Outcome(label, Result.FAILED, "an unexpected error (written to the log)")
+            outcome = Outcome(label, Result.FAILED, _("an unexpected error (written to the log)"))
         else:
             self.written.clear()
             return outcome
@@ -108,7 +113,9 @@ class Job:
         if user is not None:
             return user
         if key and notes is not None:
-            notes.append(f"“{key}” has no account here: written by the importing user")
+            notes.append(
+                _("“%(name)s” has no account here: written by the importing user", name=key)
+            )
         return self.fallback_author()
 
     def fallback_author(self) -> User | None:
@@ -116,5 +123,5 @@ class Job:
             return self.author
         found = owner()
         if found is None and not self.dry_run:
-            raise ItemError("nobody to write it: create the owner first (flask create-admin)")
+            raise ItemError(_("nobody to write it: create the owner first (flask create-admin)"))
         return found

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from myblog.models import PostStatus
 from myblog.models.types import utcnow
 from myblog.services.porting.images import image_refs
@@ -71,15 +73,26 @@ def layout_of(files: FileSet) -> Layout:
     return Layout("Markdown files", "", ("",))
 
 
+def _layout_name(kind: str) -> str:
+    """The layout's name for people, in their language."""
+    if kind == "Hugo site":
+        return str(_("Hugo site"))
+    if kind == "Jekyll site":
+        return str(_("Jekyll site"))
+    return str(_("Markdown files"))
+
+
 def read_markdown(files: FileSet) -> Batch:
     """Every Markdown file of the source as a post item (or an outcome saying why not)."""
     layout = layout_of(files)
-    batch = Batch(source=SOURCE, kind=layout.kind, files=files, problems=list(files.refused))
+    kind = _layout_name(layout.kind)
+    batch = Batch(source=SOURCE, kind=kind, files=files, problems=list(files.refused))
     for path in sorted(files.entries):
         if not layout.holds(path):
             continue
         if posixpath.basename(path) == "_index.md":
-            batch.problems.append(Outcome(path, Result.SKIPPED, "a Hugo section page, not a post"))
+            skipped = _("a Hugo section page, not a post")
+            batch.problems.append(Outcome(path, Result.SKIPPED, skipped))
             continue
         try:
             batch.posts.append(read_note(files, path, layout))
@@ -125,7 +138,7 @@ def read_note(files: FileSet, path: str, layout: Layout) -> PostItem:
         roots=layout.static_roots,
     )
     if encoding:
-        item.notes.append(f"read as {encoding}: the file is not UTF-8")
+        item.notes.append(_("read as %(encoding)s: the file is not UTF-8", encoding=encoding))
     return item
 
 
@@ -174,7 +187,7 @@ def _status(fields: dict[str, Any], published_at: datetime | None, *, draft: boo
     if isinstance(named, str) and named.strip():
         status = _STATUSES.get(named.strip().lower())
         if status is None:
-            raise ItemError(f"unknown status “{named[:20]}”")
+            raise ItemError(_("unknown status “%(status)s”", status=named[:20]))
         return status
     if draft:
         return PostStatus.DRAFT

@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from flask_babel import gettext as _
+
 from myblog.models import CommentStatus, PostStatus
 from myblog.services.porting.html_markdown import html_to_markdown, html_to_text
 from myblog.services.porting.items import (
@@ -64,7 +66,7 @@ def _parse(raw: bytes) -> Element:
     try:
         root: Element = fromstring(raw)
     except (ParseError, DefusedXmlException) as exc:
-        raise SourceError(f"That XML file cannot be read: {exc}") from exc
+        raise SourceError(_("That XML file cannot be read: %(error)s", error=exc)) from exc
     return root
 
 
@@ -73,17 +75,22 @@ def read_wordpress(raw: bytes) -> Batch:
     channel = _parse(raw).find("channel")
     namespace = _namespace(channel)
     if channel is None or namespace is None:
-        raise SourceError("That XML file is not a WordPress export (WXR).")
+        raise SourceError(_("That XML file is not a WordPress export (WXR)."))
     wxr = _Wxr(namespace)
     version = wxr.text(channel, "wxr_version") or "?"
     site = wxr.text(channel, "base_blog_url") or (channel.findtext("link") or "").strip()
     batch = Batch(
-        source=f"wordpress:{site.rstrip('/')}"[:255], kind=f"WordPress export (WXR {version})"
+        source=f"wordpress:{site.rstrip('/')}"[:255],
+        kind=_("WordPress export (WXR %(version)s)", version=version),
     )
     if version not in KNOWN_VERSIONS:
         batch.notes.append(
-            f"WXR version {version} is not one this importer knows ({', '.join(KNOWN_VERSIONS)}): "
-            "read as 1.2; check the result."
+            _(
+                "WXR version %(version)s is not one this importer knows (%(known)s): read as "
+                "1.2; check the result.",
+                version=version,
+                known=", ".join(KNOWN_VERSIONS),
+            )
         )
     logins = {}
     for element in channel.findall(wxr.wp + "author"):
@@ -117,14 +124,15 @@ def _item(wxr: _Wxr, element: Element, batch: Batch, logins: dict[str, str]) -> 
     post_id = wxr.text(element, "post_id")
     label = f"{kind or 'item'} {post_id} “{one_line(element.findtext('title') or '', 60)}”"
     if kind not in ("post", "page"):
-        why = "an attachment: its file stays on the old host" if kind == "attachment" else None
-        batch.problems.append(
-            Outcome(label, Result.SKIPPED, why or f"a “{kind}”, not a post or page")
-        )
+        if kind == "attachment":
+            why = _("an attachment: its file stays on the old host")
+        else:
+            why = _("a “%(kind)s”, not a post or page", kind=kind)
+        batch.problems.append(Outcome(label, Result.SKIPPED, why))
         return
     status = wxr.text(element, "status")
     if status == "trash":
-        batch.problems.append(Outcome(label, Result.SKIPPED, "in the WordPress trash"))
+        batch.problems.append(Outcome(label, Result.SKIPPED, _("in the WordPress trash")))
         return
     try:
         batch.posts.append(_post(wxr, element, post_id, label, logins))
@@ -158,9 +166,9 @@ def _post(
     if item.status is PostStatus.SCHEDULED and item.published_at is None:
         item.status = PostStatus.DRAFT
     if status not in _STATUSES:
-        item.notes.append(f"status “{status}” is unknown: imported as a draft")
+        item.notes.append(_("status “%(status)s” is unknown: imported as a draft", status=status))
     elif status == "private":
-        item.notes.append("private in WordPress: imported as a draft")
+        item.notes.append(_("private in WordPress: imported as a draft"))
     _filing(element, item, is_page=wxr.text(element, "post_type") == "page")
     _comments(wxr, element, item, logins)
     return item
@@ -206,4 +214,6 @@ def _comments(wxr: _Wxr, element: Element, item: PostItem, logins: dict[str, str
             )
         )
     if left_out:
-        item.notes.append(f"pingbacks, trackbacks and trashed comments left out: {left_out}")
+        item.notes.append(
+            _("pingbacks, trackbacks and trashed comments left out: %(num)s", num=left_out)
+        )

@@ -1,7 +1,11 @@
-// Comments: fetch a CSRF token when the reader starts writing (pages are served without one),
+// Comments: show the confirmation of a comment just sent; fetch a CSRF token when the reader starts writing (pages are served without one),
 // and turn "Reply" links into replies in place. Without script the form still works.
 (function () {
   "use strict";
+  // the confirmation of a comment just sent stands by the form: bring it into view and
+  // focus it, so that a screen reader reads it out too
+  var notice = document.getElementById("comment-notice");
+  if (notice) notice.focus({preventScroll: location.hash === "#comment-notice"});
   var form = document.getElementById("comment-form");
   if (!form) return;
   var tokenInput = form.querySelector("input[name=csrf_token]");

@@ -214,3 +214,29 @@ def test_overlong_names_are_cut_to_what_the_blog_keeps(ctx, tmp_path):
     assert report.failed == 0
     imported = db.session.scalars(select(Post)).one()
     assert len(imported.title) == 200 and len(imported.category.name) == 60
+
+
+def _search_titles(raw: str, *, now=None) -> list[str]:
+    from myblog.services.search import search_posts
+
+    return [hit.title for hit in search_posts(raw, page=1, per_page=50, now=now).hits]
+
+
+def test_imported_posts_are_searchable_and_a_failed_item_leaves_no_entry(ctx, monkeypatch):
+    from sqlalchemy import text
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "_import_comments", broken)
+    run_import(read_path(FIXTURES / "hugo"))
+    # each item's transaction was rolled back: its index entry with it
+    assert db.session.execute(text("SELECT count(*) FROM post_search")).scalar_one() == 0
+    monkeypatch.undo()
+    run_import(read_path(FIXTURES / "hugo"))
+    assert _search_titles("hugo") == ["Hello from Hugo"]
+    # drafts and posts not yet due are indexed, but not found by the public
+    assert _search_titles("idea") == []
+    assert db.session.execute(text("SELECT count(*) FROM post_search")).scalar_one() == count(Post)
+    run_import(read_path(FIXTURES / "hugo"))  # again: nothing twice
+    assert _search_titles("hugo") == ["Hello from Hugo"]

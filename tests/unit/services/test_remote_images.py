@@ -152,3 +152,33 @@ def test_copying_points_the_body_at_the_copies_and_keeps_what_it_cannot_copy(ctx
     )
     assert list(result.refused) == [f"{remote}/fake.png"]
     assert db.session.scalar(select(func.count(Upload.id))) == 1  # fetched once, stored once
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com:99999/x.png", "http://[::1/x.png", "http://exa mple.com/x.png"]
+)
+def test_malformed_addresses_are_refused_not_raised(url):
+    with pytest.raises(FetchRefused):
+        fetch_image(url)
+
+
+def test_a_broken_answer_is_refused(monkeypatch):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer_garbage() -> None:
+        conn, _ = listener.accept()
+        conn.recv(1024)
+        conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(FetchRefused):
+            fetch_image(f"http://127.0.0.1:{port}/x.png", allowed=loopback_only)
+    finally:
+        listener.close()

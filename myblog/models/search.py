@@ -1,0 +1,86 @@
+"""The search index: one row per post, kept outside the ORM's tables because its shape is each
+database's own (an FTS5 table on SQLite, a tsvector column with a GIN index on PostgreSQL).
+
+`create_all` and `drop_all` build and drop it with the other tables (listeners below); the
+migration 0013 writes the same statements. Each row holds the post's tokens (cut by
+`myblog/services/search/text.py`, never by the database) and its plain text for snippets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event
+
+from myblog.extensions import db
+
+TABLE = "post_search"
+
+SQLITE_CREATE = (
+    # `ascii`: tokens arrive cut and folded, separated by spaces; every non-ASCII character is
+    # part of a token, so the database cuts nothing differently. `plain` is only stored.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS post_search USING fts5("
+    "title, tags, body, plain UNINDEXED, tokenize = 'ascii')",
+    # a post deleted any way (by id, with its author) leaves no row behind
+    "CREATE TRIGGER IF NOT EXISTS post_search_after_delete AFTER DELETE ON posts BEGIN "
+    "DELETE FROM post_search WHERE rowid = old.id; END",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS post_search_after_delete",
+    "DROP TABLE IF EXISTS post_search",
+)
+POSTGRES_CREATE = (
+    "CREATE TABLE IF NOT EXISTS post_search ("
+    "post_id INTEGER PRIMARY KEY REFERENCES posts (id) ON DELETE CASCADE, "
+    "heading TSVECTOR NOT NULL, document TSVECTOR NOT NULL, plain TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ix_post_search_document ON post_search USING gin (document)",
+    # title and tags apart: small, so matching "in the title or tags" reads no whole post
+    "CREATE INDEX IF NOT EXISTS ix_post_search_heading ON post_search USING gin (heading)",
+    # The newest `n` posts whose document (or heading) matches. The planner prices `@@` as if
+    # it were free, but each row it checks outside the GIN index means reading a whole toasted
+    # vector: without sequential scans it walks the primary key backwards for a common word
+    # (stopping after n matches) and uses the GIN index for a rarer one. EXECUTE plans each
+    # call with its real query, so the choice follows the word.
+    "CREATE OR REPLACE FUNCTION post_search_newest(query tsquery, heading boolean, n integer) "
+    "RETURNS SETOF integer LANGUAGE plpgsql STABLE SET enable_seqscan = off "
+    "SET enable_indexscan = off ROWS 100 AS $$ BEGIN "
+    "IF heading THEN RETURN QUERY EXECUTE 'SELECT post_id FROM post_search "
+    "WHERE heading @@ $1 ORDER BY post_id DESC LIMIT $2' USING query, n; "
+    "ELSE RETURN QUERY EXECUTE 'SELECT post_id FROM post_search "
+    "WHERE document @@ $1 ORDER BY post_id DESC LIMIT $2' USING query, n; END IF; END $$",
+)
+POSTGRES_DROP = (
+    "DROP FUNCTION IF EXISTS post_search_newest(tsquery, boolean, integer)",
+    "DROP TABLE IF EXISTS post_search",
+)
+
+
+def is_search_table(name: str | None) -> bool:
+    """True for the index's table and SQLite's shadow tables of it (`post_search_data`…)."""
+    return name is not None and (name == TABLE or name.startswith(f"{TABLE}_"))
+
+
+def _run(connection: Connection, sqlite: tuple[str, ...], postgres: tuple[str, ...]) -> None:
+    statements = sqlite if connection.dialect.name == "sqlite" else postgres
+    for sql in statements:
+        connection.exec_driver_sql(sql)
+
+
+def create_index_tables(connection: Connection) -> None:
+    """Create the search index's table (and trigger) for this connection's database."""
+    _run(connection, SQLITE_CREATE, POSTGRES_CREATE)
+
+
+def drop_index_tables(connection: Connection) -> None:
+    """Drop the search index's table, if it is there."""
+    _run(connection, SQLITE_DROP, POSTGRES_DROP)
+
+
+@event.listens_for(db.metadata, "after_create")
+def _after_create(target: Any, connection: Connection, **kw: Any) -> None:
+    create_index_tables(connection)
+
+
+@event.listens_for(db.metadata, "before_drop")
+def _before_drop(target: Any, connection: Connection, **kw: Any) -> None:
+    drop_index_tables(connection)
