@@ -7,7 +7,11 @@ catalogs live in `myblog/translations/` (how to extract, update and compile them
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, g, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from myblog.extensions import babel
 
@@ -18,10 +22,18 @@ COOKIE = "lang"
 
 def select_locale() -> str:
     """The language this request's pages are written in."""
-    chosen = request.cookies.get(COOKIE)
-    if chosen in SUPPORTED:
-        return chosen
-    best = request.accept_languages.best_match(SUPPORTED)
+    return locale_for(request.cookies.get(COOKIE), request.headers.get("Accept-Language"))
+
+
+@lru_cache(maxsize=256)
+def locale_for(cookie: str | None, accept_language: str | None) -> str:
+    """The page's language from the `lang` cookie and the Accept-Language header (also used by
+    the page cache, before Flask has a request)."""
+    if cookie in SUPPORTED:
+        return cookie
+    if not accept_language:
+        return "en"
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(SUPPORTED)
     return best or "en"
 
 

@@ -10,7 +10,7 @@ from myblog.extensions import cache, db
 from myblog.models import CommentPolicy, FeedContent, Site
 from myblog.services.markdown import render_markdown
 
-_CACHE_KEY = "myblog:site"
+SITE_CACHE_KEY = "myblog:site"
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ LANGUAGES = {"en": "English", "zh": "中文"}
 
 def get_site() -> SiteInfo | None:
     """Return the blog's settings, or None before the first-run setup has happened."""
-    info: SiteInfo | None = cache.get(_CACHE_KEY)
+    info: SiteInfo | None = cache.get(SITE_CACHE_KEY)
     if info is not None:
         return info
     site = db.session.scalar(select(Site).limit(1))
@@ -45,7 +45,7 @@ def get_site() -> SiteInfo | None:
         language=site.language,
         feed_content=FeedContent(site.feed_content),
     )
-    cache.set(_CACHE_KEY, info)
+    cache.set(SITE_CACHE_KEY, info)
     return info
 
 
@@ -63,7 +63,7 @@ def site_language() -> str:
 
 def forget_site() -> None:
     """Drop the cached settings after a change."""
-    cache.delete(_CACHE_KEY)
+    cache.delete(SITE_CACHE_KEY)
 
 
 def settings_row() -> Site | None:
