@@ -62,6 +62,9 @@ def blog_server(tmp_path: Path, mail_server, monkeypatch) -> Iterator[tuple[str,
             "MAIL_PORT": mail_server.port,
             "MAIL_SUPPRESS_SEND": False,
             "MAIL_DEFAULT_SENDER": "blog@example.com",
+            # the visitor reads cached pages, and the approved comment must still show
+            "MYBLOG_PAGE_CACHE": True,
+            "MYBLOG_PAGE_VERSION_FILE": str(tmp_path / "page-version"),
         },
     )
     with app.app_context():
