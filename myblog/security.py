@@ -3,12 +3,13 @@ security headers."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login.config import COOKIE_NAME
 from flask_login.utils import decode_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from myblog.extensions import db, login_manager
+from myblog.extensions import db, limiter, login_manager
 from myblog.models import User
 
 CSP = "; ".join(
@@ -70,11 +71,31 @@ def _anonymous_without_cookies() -> None:
 
 
 def _security_headers(response: Response) -> Response:
+    # one pass over the headers a view set (setdefault would scan them once per header)
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers has no iterator of names
     for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if name.lower() not in present:
+            headers.add(name, value)
+    if request.is_secure and "strict-transport-security" not in present:
+        headers.add("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the signing set-up for requests without a session
+    cookie (every anonymous reader): their session is empty whatever the keys are."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+def _reads_are_never_limited() -> bool:
+    """Flask-Limiter's request filter: every limit of myblog counts POSTs (sign-in, resets,
+    comments, subscriptions), so a GET need not look for limits at all."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def _load_user(user_id: str) -> User | None:
@@ -127,6 +148,8 @@ def init_app(app: Flask) -> None:
     """Set up logins (Flask-Login), trusted proxies, old secret keys and the headers every
     response carries."""
     _trust_proxies(app)
+    app.session_interface = CookieSessions()
+    limiter.request_filter(_reads_are_never_limited)
     app.before_request(_anonymous_without_cookies)
     _accept_old_secret_keys(app)
     app.after_request(_security_headers)
