@@ -85,8 +85,15 @@ def run_migrations_online():
             return "sa.DateTime(timezone=True)"
         return False
 
+    def include_name(name, type_, parent_names):
+        # the search index is each database's own DDL (myblog/models/search.py), not a model
+        from myblog.models.search import is_search_table
+
+        return not (type_ == "table" and is_search_table(name))
+
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
     conf_args.setdefault("compare_type", True)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives

@@ -1,5 +1,5 @@
-"""flask commands: initdb, create-admin, forge, render-posts, publish-due, mail-worker,
-rq-worker, import, export; shell."""
+"""flask commands: initdb, create-admin, forge, render-posts, search-reindex, publish-due,
+mail-worker, rq-worker, import, export, translate; shell."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from myblog import models
+from myblog import i18n, models
 from myblog.database import upgrade_database
 from myblog.delivery import passes, rq_sender, thread_sender
 from myblog.delivery.rq_worker import run_worker
 from myblog.delivery.stopping import stop_on_signals
 from myblog.extensions import db
 from myblog.models import Post, Role
+from myblog.services import search
 from myblog.services.accounts import AccountError, add_user, owner_exists, setup_blog
 from myblog.services.porting.exporter import (
     export_entries,
@@ -101,6 +102,16 @@ def render_posts() -> None:
     with click.progressbar(length=total, label="Rendering posts") as bar:
         count = rerender_all(progress=bar.update)
     click.echo(f"Rendered {count} posts.")
+
+
+@click.command("search-reindex")
+@with_appcontext
+def search_reindex() -> None:
+    """Rebuild the search index from every post, in one transaction (searches meanwhile see
+    the old index)."""
+    with click.progressbar(length=search.indexable_count(), label="Indexing posts") as bar:
+        count = search.reindex_all(progress=bar.update)
+    click.echo(f"Indexed {count} posts.")
 
 
 @click.command("publish-due")
@@ -219,6 +230,36 @@ def shell_context() -> dict[str, Any]:
     return {"db": db, **{name: getattr(models, name) for name in models.__all__}}
 
 
+@click.group()
+def translate() -> None:
+    """The interface's message catalogs (myblog/translations): extract, update, compile."""
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Write messages.pot from the code and the templates."""
+    i18n.extract_messages()
+    click.echo(f"Wrote {i18n.POT}")
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge the new messages into every language's messages.po."""
+    i18n.extract_messages()
+    i18n.update_catalogs()
+    click.echo(
+        "Updated the catalogs: translate the empty messages, then run `flask translate compile`."
+    )
+
+
+@translate.command("compile")
+@click.option("--force", is_flag=True, help="Build every catalog, even those up to date.")
+def translate_compile(force: bool) -> None:
+    """Build each messages.mo from its messages.po (also done when the app starts)."""
+    built = i18n.compile_catalogs(force=force)
+    click.echo(f"Built {len(built)} catalog(s).")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands and the shell context."""
     for command in (
@@ -226,11 +267,13 @@ def init_app(app: Flask) -> None:
         create_admin,
         forge,
         render_posts,
+        search_reindex,
         publish_due,
         mail_worker,
         rq_worker,
         import_command,
         export_command,
+        translate,
     ):
         app.cli.add_command(command)
     app.shell_context_processor(shell_context)

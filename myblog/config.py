@@ -158,6 +158,7 @@ def _limit_settings() -> dict[str, Any]:
         "MYBLOG_RESET_LIMIT": os.environ.get("MYBLOG_RESET_LIMIT", "5 per hour"),
         "MYBLOG_COMMENT_LIMIT": os.environ.get("MYBLOG_COMMENT_LIMIT", "5 per minute;30 per hour"),
         "MYBLOG_SUBSCRIBE_LIMIT": os.environ.get("MYBLOG_SUBSCRIBE_LIMIT", "5 per hour"),
+        "MYBLOG_SEARCH_LIMIT": os.environ.get("MYBLOG_SEARCH_LIMIT", "60 per minute"),
         "MYBLOG_RESET_TOKEN_SECONDS": _int("MYBLOG_RESET_TOKEN_SECONDS", 3600),
         "MYBLOG_EMAIL_TOKEN_SECONDS": _int("MYBLOG_EMAIL_TOKEN_SECONDS", 86400),
         "MYBLOG_INVITE_TOKEN_SECONDS": _int("MYBLOG_INVITE_TOKEN_SECONDS", 7 * 86400),
@@ -183,6 +184,8 @@ def _live_settings() -> dict[str, Any]:
     often the database is polled without a working Redis, and how long events are kept."""
     return {
         "MYBLOG_LIVE_HEARTBEAT_SECONDS": _float("MYBLOG_LIVE_HEARTBEAT_SECONDS", 15),
+        # the editor keeps unsaved work on the server this long after a change
+        "MYBLOG_AUTOSAVE_SECONDS": _float("MYBLOG_AUTOSAVE_SECONDS", 3),
         "MYBLOG_LIVE_POLL_WAIT_SECONDS": _float("MYBLOG_LIVE_POLL_WAIT_SECONDS", 25),
         "MYBLOG_LIVE_STREAM_SECONDS": _float("MYBLOG_LIVE_STREAM_SECONDS", 600),
         "MYBLOG_LIVE_DB_POLL_SECONDS": _float("MYBLOG_LIVE_DB_POLL_SECONDS", 2),

@@ -16,6 +16,8 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import format_decimal, lazy_gettext, ngettext
+from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -39,15 +41,29 @@ from myblog.web import IdOutOfRange
 RETRY_AFTER = 30
 ERROR_PAGES = {400, 403, 404, 405, 409, 413, 429, 500, 503}
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You are not allowed to do that.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that kind of request.",
-    409: "Someone else changed or deleted this meanwhile: reload the page and try again.",
-    413: "The file is too large.",
-    429: "Too many requests: please wait a moment and try again.",
-    500: "Something went wrong on our side. It has been logged.",
-    503: "The blog cannot reach its database just now: please try again in a moment.",
+    400: lazy_gettext("The request could not be understood."),
+    403: lazy_gettext("You are not allowed to do that."),
+    404: lazy_gettext("There is nothing at this address."),
+    405: lazy_gettext("This address does not accept that kind of request."),
+    409: lazy_gettext(
+        "Someone else changed or deleted this meanwhile: reload the page and try again."
+    ),
+    413: lazy_gettext("The file is too large."),
+    429: lazy_gettext("Too many requests: please wait a moment and try again."),
+    500: lazy_gettext("Something went wrong on our side. It has been logged."),
+    503: lazy_gettext("The blog cannot reach its database just now: please try again in a moment."),
+}
+# the pages' titles (JSON bodies keep werkzeug's English names, which programs may match)
+NAMES = {
+    400: lazy_gettext("Bad Request"),
+    403: lazy_gettext("Forbidden"),
+    404: lazy_gettext("Not Found"),
+    405: lazy_gettext("Method Not Allowed"),
+    409: lazy_gettext("Conflict"),
+    413: lazy_gettext("Request Entity Too Large"),
+    429: lazy_gettext("Too Many Requests"),
+    500: lazy_gettext("Internal Server Error"),
+    503: lazy_gettext("Service Unavailable"),
 }
 
 
@@ -62,29 +78,32 @@ def wants_json() -> bool:
 def _size(n: int) -> str:
     for unit, size in (("MB", 1_048_576), ("KB", 1024)):
         if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
+            return f"{format_decimal(n / size, '#,##0.0')} {unit}"
+    return ngettext("%(num)s byte", "%(num)s bytes", n)
 
 
 def error_response(error: HTTPException) -> tuple[Response | str, int]:
     """Render an HTTP error the way the client wants it."""
     code = error.code or 500
-    message = MESSAGES.get(code, error.description or "Error")
+    message = str(MESSAGES.get(code, error.description or _("Error")))
     custom = bool(error.description) and error.description != type(error).description
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
         # the bare description is just the limit ("3 per 1 minute"): say what it means too
-        message = f"{MESSAGES[429]} (Limit: {error.description}.)"
+        message = _(
+            "%(message)s (Limit: %(limit)s.)", message=MESSAGES[429], limit=error.description
+        )
     elif code in (400, 413, 429) and custom:
         message = str(error.description)
     elif code == 413 and limit:
-        message = f"The upload is too large: the limit is {_size(limit)}."
+        message = _("The upload is too large: the limit is %(size)s.", size=_size(limit))
     if wants_json():
         response = jsonify(error={"code": code, "name": error.name, "message": message})
         return response, code
     _load_user_or_anonymous()
     template = f"errors/{code}.html" if code in ERROR_PAGES else "errors/generic.html"
-    return render_template(template, code=code, name=error.name, message=message), code
+    name = str(NAMES.get(code, error.name))
+    return render_template(template, code=code, name=name, message=message), code
 
 
 def _handle_http(error: HTTPException) -> Response | HTTPException:
@@ -179,7 +198,7 @@ def _handle_id_out_of_range(error: IdOutOfRange) -> Response | HTTPException:
     # a number in the address that no row can have: nothing here on a page; on the API, where
     # the caller is a program, a request it should not have made
     if request.path.startswith("/api/"):
-        return _handle_http(BadRequest(description="The id in the address is out of range."))
+        return _handle_http(BadRequest(description=_("The id in the address is out of range.")))
     return _handle_http(NotFound())
 
 

@@ -1,8 +1,8 @@
 """The page cache: anonymous GETs of public pages served from memory, before Flask runs.
 
 `PageCache` wraps `app.wsgi_app`. A request may be answered from the cache when it is a GET
-or HEAD outside `/admin`, `/auth`, `/api`, `/live`, `/static` and `/uploads`, and carries no
-session and no remember-me cookie. Its key is the content version
+or HEAD outside `/admin`, `/auth`, `/api`, `/live`, `/static`, `/uploads` and `/search`, and
+carries no session and no remember-me cookie. Its key is the content version
 (`myblog/services/page_version.py`), the language and theme the page is written in, the scheme,
 host and script root (canonical links are absolute), the path and the query string. A hit
 costs a stat (or, scaled out, a Redis read at most once per second per process), a dict
@@ -12,8 +12,9 @@ an anonymous reader) and the response sets no cookie.
 
 Every public page, cached or not, gets a strong ETag from its bytes (a matching
 If-None-Match gets a 304) and Cache-Control for a proxy in front: `public, max-age=0,
-s-maxage=N, must-revalidate`, `Vary: Cookie, Accept-Language`; a request with a session gets
-`private, no-store`. While Redis is down the cache steps aside and pages are rendered.
+s-maxage=N, must-revalidate` (HTML pages also say `Vary: Accept-Language, Cookie`:
+myblog/i18n.py); a request with a session gets `private, no-store`. While Redis is down the
+cache steps aside and pages are rendered.
 """
 
 from __future__ import annotations
@@ -45,13 +46,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-NEVER_CACHED = ("/admin", "/auth", "/api", "/live", "/static", "/uploads")
+# /search: rate-limited per reader, and every query would be a page of its own
+NEVER_CACHED = ("/admin", "/auth", "/api", "/live", "/static", "/uploads", "/search")
 KEY = "myblog.pagecache.key"  # the environ key of a request the cache may keep
 KEEP = "myblog.pagecache.keep"  # set by Flask when the response may be kept
 KEPT_STATUSES = ("200 OK", "404 NOT FOUND")
 # what a 304 repeats of the full answer (RFC 9110, 15.4.5)
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "etag", "vary", "expires", "content-location"})
-VARY = "Cookie, Accept-Language"
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ def is_public_page() -> bool:
 
 
 def _public_headers(response: Response) -> Response:
-    """ETag, 304, Cache-Control and Vary on public pages; `private, no-store` with a session."""
+    """ETag, 304 and Cache-Control on public pages; `private, no-store` with a session."""
     if request.method not in ("GET", "HEAD") or request.endpoint == "static":
         return response
     config = current_app.config
@@ -280,7 +281,6 @@ def _public_headers(response: Response) -> Response:
         return response
     seconds = int(config["MYBLOG_PAGE_PROXY_SECONDS"])
     response.headers["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}, must-revalidate"
-    response.vary.update(("Cookie", "Accept-Language"))
     etag = '"' + hashlib.blake2b(response.get_data(), digest_size=16).hexdigest() + '"'
     response.headers["ETag"] = etag
     request.environ[KEEP] = etag

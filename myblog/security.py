@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import lazy_gettext
 from flask_login.config import COOKIE_NAME
 from flask_login.utils import decode_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -92,10 +93,16 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _reads_are_never_limited() -> bool:
-    """Flask-Limiter's request filter: every limit of myblog counts POSTs (sign-in, resets,
-    comments, subscriptions), so a GET need not look for limits at all."""
-    return request.method in ("GET", "HEAD", "OPTIONS")
+def _limits_checked_by_their_routes(app: Flask) -> None:
+    """Drop Flask-Limiter's before-request hook: it looks for app-wide and default limits on
+    every request (a tenth of a bare request's CPU), and myblog has none. Each limit of myblog
+    is a decorator on its route (sign-in, resets, comments, subscriptions, search), and the
+    decorator checks it itself."""
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
 
 
 def _load_user(user_id: str) -> User | None:
@@ -149,11 +156,14 @@ def init_app(app: Flask) -> None:
     response carries."""
     _trust_proxies(app)
     app.session_interface = CookieSessions()
-    limiter.request_filter(_reads_are_never_limited)
+    _limits_checked_by_their_routes(app)
     app.before_request(_anonymous_without_cookies)
     _accept_old_secret_keys(app)
     app.after_request(_security_headers)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
+    # flashed to a visitor sent to log in, in the page's language (str() translates it)
+    login_manager.login_message = lazy_gettext("Please log in to access this page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "basic"

@@ -1,13 +1,18 @@
-"""What every template gets: the blog, the theme, link and date helpers."""
+"""What every template gets: the blog, the theme, link helpers, dates in the blog's time zone
+and the page's language."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from babel import Locale, dates
 from flask import Flask, g, request, url_for
+from flask_babel import format_number, get_locale, get_timezone
 from markupsafe import Markup, escape
 
 from myblog.models.types import utcnow
@@ -23,8 +28,8 @@ def _template_globals() -> dict[str, Any]:
 
 
 def month_name(month: int) -> str:
-    """The English name of a month number, for the archive."""
-    return datetime(2000, month, 1).strftime("%B")
+    """The name of a month number in the page's language ("November", "十一月")."""
+    return str(dates.get_month_names("wide", locale=get_locale())[month])
 
 
 _SLUG_MARKER = "__myblog_slug__"
@@ -74,11 +79,44 @@ def path_segment(value: str, prefix: Markup | None = None) -> Markup:
     return Markup(segment if prefix is None else str.__add__(prefix, segment))
 
 
-def time_tag(moment: datetime, shown: str = "%Y-%m-%d") -> Markup:
-    """`<time datetime="ISO">shown</time>` for a datetime, as one piece of markup."""
-    # digits, dashes, colons, dots, "T" and "+": nothing to escape in either part
-    text = moment.date().isoformat() if shown == "%Y-%m-%d" else moment.strftime(shown)
-    return Markup(f'<time datetime="{moment.isoformat()}">{text}</time>')
+@lru_cache(maxsize=64)
+def _pattern(locale: Locale, skeleton: str) -> dates.DateTimePattern:
+    # what format_skeleton finds on every call, found once per language
+    skeletons = locale.datetime_skeletons
+    if skeleton not in skeletons:
+        skeleton = dates.match_skeleton(skeleton, skeletons) or skeleton
+    return dates.parse_pattern(skeletons[skeleton])
+
+
+def _shown(local: datetime, shown: str) -> str:
+    # CLDR skeletons, which each language orders and words its own way: "Nov 30, 2026, 13:45",
+    # "2026年11月30日 13:45"; anything else is a strftime pattern
+    locale = get_locale()
+    if shown not in ("date", "datetime"):
+        return local.strftime(shown)
+    day = _pattern(locale, "yMMMd").apply(local, locale)
+    if shown == "date":
+        return day
+    clock = _pattern(locale, "Hm").apply(local, locale)
+    return str(locale.datetime_formats["medium"]).format(clock, day)
+
+
+def blog_zone() -> ZoneInfo:
+    """The blog's time zone (Flask-Babel's choice, as a zoneinfo zone: quicker than pytz)."""
+    return ZoneInfo(str(get_timezone()))
+
+
+def time_tag(moment: datetime, shown: str = "date") -> Markup:
+    """`<time datetime="ISO">shown</time>` for a datetime, in the blog's time zone and the
+    page's language ("date", "datetime", or a strftime pattern), as one piece of markup."""
+    local = moment.astimezone(blog_zone())
+    return Markup(f'<time datetime="{local.isoformat()}">{escape(_shown(local, shown))}</time>')
+
+
+def month_label(month: int, year: int) -> str:
+    """A month of a year as the page's language writes it ("November 2026", "2026年11月")."""
+    locale = get_locale()
+    return str(_pattern(locale, "yMMMM").apply(datetime(year, month, 1), locale))
 
 
 def init_app(app: Flask) -> None:
@@ -89,3 +127,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(path_segment)
     app.add_template_filter(time_tag)
     app.add_template_filter(month_name)
+    app.add_template_global(month_label)
+    app.add_template_filter(format_number, "number")

@@ -45,7 +45,8 @@ def fill_blog(app) -> None:
             tagline="there and back",
             about="# About\n\nWho writes here.",
             comment_policy=CommentPolicy.OPEN,
-            language="zh",
+            language="zh_CN",
+            timezone="Asia/Shanghai",
         )
         alice = new_user("alice")
         image = save_upload(png(), original_name="red.png", uploader=alice)

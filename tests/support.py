@@ -123,6 +123,7 @@ class Factory:
         body: str = "Some **text** here.",
         start=None,
     ) -> list[int]:
+        from myblog.services.search import index_post
         from myblog.services.taxonomy import get_or_create_tags
 
         with self.app.app_context():
@@ -147,7 +148,7 @@ class Factory:
                     tags=list(tag_objs),
                 )
                 db.session.add(post)
-                db.session.flush()
+                index_post(post)  # flushes; the post is searchable, as save_post leaves it
                 ids.append(post.id)
             db.session.commit()
             return ids

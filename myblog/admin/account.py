@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from myblog.admin.blueprint import bp
@@ -34,7 +35,7 @@ def edit_account() -> ResponseReturnValue:
         except AccountError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            flash("Check the new address: the change takes effect when you open the link.", "info")
+            flash(_("Check the new address: the change is made when you open the link."), "info")
             return redirect(url_for("admin.edit_account"))
     return _account_page(email_form=form)
 
@@ -61,7 +62,7 @@ def edit_profile() -> ResponseReturnValue:
     """Save the name bylines show, a short bio, a website and an avatar."""
     form = ProfileForm()
     if form.validate_on_submit() and _profile_saved(form, current_user._get_current_object()):
-        flash("Your profile is saved.", "success")
+        flash(_("Your profile is saved."), "success")
         return redirect(url_for("admin.edit_account"))
     return _account_page(profile_form=form), 400
 
@@ -86,7 +87,7 @@ def change_password() -> ResponseReturnValue:
     user = current_user._get_current_object()
     if form.validate_on_submit() and _changed(form, user):
         login_user(user)  # this browser stays signed in, under the account's new session token
-        flash("Your password is changed; your other devices must log in again.", "success")
+        flash(_("Your password is changed; your other devices must log in again."), "success")
         return redirect(url_for("admin.edit_account"))
     return _account_page(password_form=form), 400
 
@@ -108,5 +109,5 @@ def log_out_everywhere() -> ResponseReturnValue:
     user = current_user._get_current_object()
     logout_user()
     end_sessions(user)
-    flash("You are logged out everywhere: every device must log in again.", "info")
+    flash(_("You are logged out everywhere: every device must log in again."), "info")
     return redirect(url_for("auth.login"))

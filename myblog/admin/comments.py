@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from myblog.admin.blueprint import bp
@@ -38,17 +40,25 @@ def list_comments() -> ResponseReturnValue:
 def moderate_comments() -> ResponseReturnValue:
     """Apply one action to the ticked comments (or the one whose button was pressed)."""
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     action = request.form.get("action", "")
     if action not in comment_service.Action.ALL:
-        abort(400, description="Choose approve, spam or delete.")
+        abort(400, description=_("Choose approve, spam or delete."))
     ids = _chosen_ids()
     if not ids:
-        flash("Tick at least one comment.", "warning")
+        flash(_("Tick at least one comment."), "warning")
     else:
         changed = comment_service.moderate(current_user, action, ids)
-        flash(f"{action.capitalize()}: {changed} comment{'' if changed == 1 else 's'}.", "success")
+        flash(_moderated(action, changed), "success")
     return redirect(url_for("admin.list_comments", status=_status_back()))
+
+
+def _moderated(action: str, changed: int) -> str:
+    if action == comment_service.Action.APPROVE:
+        return ngettext("Approve: %(num)d comment.", "Approve: %(num)d comments.", changed)
+    if action == comment_service.Action.SPAM:
+        return ngettext("Spam: %(num)d comment.", "Spam: %(num)d comments.", changed)
+    return ngettext("Delete: %(num)d comment.", "Delete: %(num)d comments.", changed)
 
 
 def _chosen_ids() -> list[int]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
+from typing import Any
 
+from flask_babel import lazy_gettext, pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -17,7 +18,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from myblog.account_fields import (
     current_password_field,
@@ -26,51 +27,88 @@ from myblog.account_fields import (
     repeat_password_field,
     username_field,
 )
+from myblog.admin.labels import POST_STATUS, ROLE
 from myblog.models import Category, CommentPolicy, FeedContent, Post, PostStatus, Role, Tag
 from myblog.services.posts import MAX_BODY, MAX_SUMMARY, PostInput, tag_names
 from myblog.services.profiles import MAX_BIO, MAX_DISPLAY_NAME, ProfileInput
-from myblog.services.site import LANGUAGES
+from myblog.services.site import (
+    DEFAULT_TIMEZONE,
+    LANGUAGES,
+    TimeNotInZone,
+    timezone_names,
+    to_local,
+    to_utc,
+)
 from myblog.services.taxonomy import split_tags
 
 
 class PostForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    title = StringField(lazy_gettext("Title"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
-        "Slug",
+        lazy_gettext("Slug"),
         validators=[Optional(), Length(max=80)],
-        description="Leave empty to make one from the title.",
+        description=lazy_gettext("Leave empty to make one from the title."),
     )
-    body = TextAreaField("Body (Markdown)", validators=[Length(max=MAX_BODY)])
+    body = TextAreaField(lazy_gettext("Body (Markdown)"), validators=[Length(max=MAX_BODY)])
     summary = TextAreaField(
-        "Summary (optional)",
+        lazy_gettext("Summary (optional)"),
         validators=[Length(max=MAX_SUMMARY)],
         render_kw={"rows": 2},
-        description="Shown in listings, feeds, search results and link previews; "
-        "left empty, the first lines of the post are used.",
+        description=lazy_gettext(
+            "Shown in listings, feeds, search results and link previews; "
+            "left empty, the first lines of the post are used."
+        ),
     )
-    category_id = SelectField("Category", coerce=int, default=0)
+    category_id = SelectField(lazy_gettext("Category"), coerce=int, default=0)
+    new_category = StringField(
+        lazy_gettext("Or a new category"),
+        validators=[Optional(), Length(max=60)],
+        description=lazy_gettext("Created when the post is saved."),
+    )
     tags = StringField(
-        "Tags",
+        lazy_gettext("Tags"),
         validators=[Length(max=500)],
-        description="Separated by commas; new ones are created.",
+        description=lazy_gettext("Separated by commas; new ones are created."),
     )
     status = SelectField(
-        "Status",
-        choices=[SelectChoice(s.value, s.value.capitalize()) for s in PostStatus],
+        lazy_gettext("Status"),
+        choices=[SelectChoice(value, label) for value, label in POST_STATUS.items()],
         default=PostStatus.DRAFT.value,
     )
     published_at = DateTimeLocalField(
-        "Publish at (UTC)",
+        lazy_gettext("Publish at"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional()],
-        description="Needed for scheduled posts; empty means now.",
+        description=lazy_gettext("Needed for scheduled posts; empty means now."),
     )
-    allow_comments = BooleanField("Allow comments", default=True)
-    submit = SubmitField("Save")
+    allow_comments = BooleanField(lazy_gettext("Allow comments"), default=True)
+    submit = SubmitField(lazy_gettext("Save"))
+
+    # the blog's time zone: "Publish at" shows and takes wall-clock time there, stored as UTC
+    zone = DEFAULT_TIMEZONE
+
+    def use_zone(self, zone: str) -> None:
+        """Show and read the publishing time in this time zone (the blog's)."""
+        self.zone = zone
+        self.published_at.label.text = lazy_gettext("Publish at (%(zone)s)", zone=zone)
+
+    def validate_published_at(self, field: DateTimeLocalField) -> None:
+        """Refuse a wall-clock time the blog's zone skips (clocks moving forward)."""
+        if field.data is not None:
+            try:
+                to_utc(field.data, self.zone)
+            except TimeNotInZone:
+                shown = field.data.strftime("%Y-%m-%d %H:%M")
+                message = lazy_gettext(
+                    "%(time)s does not exist in %(zone)s: the clocks skip it. Choose another time.",
+                    time=shown,
+                    zone=self.zone,
+                )
+                raise ValidationError(str(message)) from None
 
     def offer_categories(self, categories: Iterable[Category]) -> None:
         """Fill the category menu: "none" first, then the given categories."""
-        self.category_id.choices = [SelectChoice(0, "— none —")] + [
+        self.category_id.choices = [SelectChoice(0, lazy_gettext("— none —"))] + [
             SelectChoice(c.id, c.name) for c in categories
         ]
 
@@ -80,7 +118,7 @@ class PostForm(FlaskForm):
         self.tags.data = tag_names(post.tags)
         self.status.data = post.status.value
         self.published_at.data = (
-            post.published_at.replace(tzinfo=None) if post.published_at else None
+            to_local(post.published_at, self.zone) if post.published_at else None
         )
 
     def _tag_names(self) -> list[str]:
@@ -90,7 +128,7 @@ class PostForm(FlaskForm):
 
     def to_input(self, post: Post | None) -> PostInput:
         """The submitted post as the posts service takes it (`post` is the one being edited)."""
-        when = self.published_at.data.replace(tzinfo=UTC) if self.published_at.data else None
+        when = to_utc(self.published_at.data, self.zone) if self.published_at.data else None
         # the field shows whole minutes: left as shown, it keeps the exact original time
         original = post.published_at if post is not None else None
         if original is not None and when == original.replace(second=0, microsecond=0):
@@ -105,6 +143,7 @@ class PostForm(FlaskForm):
             category_id=self.category_id.data or None,
             tags=self._tag_names(),
             allow_comments=bool(self.allow_comments.data),
+            new_category=self.new_category.data or "",
         )
 
 
@@ -113,17 +152,22 @@ class ActionForm(FlaskForm):
 
 
 class DeleteForm(FlaskForm):
-    submit = SubmitField("Delete")
+    submit = SubmitField(lazy_gettext("Delete"))
 
 
 class NameForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=60)])
-    submit = SubmitField("Save")
+    name = StringField(validators=[DataRequired(), Length(max=60)])
+    submit = SubmitField(lazy_gettext("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # a category's or tag's name, which Chinese words otherwise than a person's
+        self.name.label.text = pgettext("term", "Name")
 
 
 class MergeForm(FlaskForm):
-    target_id = SelectField("Merge into", coerce=int)
-    submit = SubmitField("Merge")
+    target_id = SelectField(lazy_gettext("Merge into"), coerce=int)
+    submit = SubmitField(lazy_gettext("Merge"))
 
     def offer_targets(self, terms: Iterable[Category | Tag]) -> None:
         """Fill the "merge into" menu with these categories or tags."""
@@ -133,10 +177,10 @@ class MergeForm(FlaskForm):
 def role_field() -> SelectField:
     """The roles an owner or admin may hand out (there is only one owner)."""
     return SelectField(
-        "Role",
+        lazy_gettext("Role"),
         choices=[
-            SelectChoice(Role.AUTHOR.value, "Author"),
-            SelectChoice(Role.ADMIN.value, "Admin"),
+            SelectChoice(Role.AUTHOR.value, ROLE[Role.AUTHOR]),
+            SelectChoice(Role.ADMIN.value, ROLE[Role.ADMIN]),
         ],
         default=Role.AUTHOR.value,
     )
@@ -146,65 +190,85 @@ class UserForm(FlaskForm):
     username = username_field()
     email = email_field()
     password = new_password_field(
-        "Initial password", "Tell the new author; they can log in with it right away."
+        lazy_gettext("Initial password"),
+        lazy_gettext("Tell the new author; they can log in with it right away."),
     )
     role = role_field()
-    submit = SubmitField("Add user")
+    submit = SubmitField(lazy_gettext("Add user"))
 
 
 class SiteForm(FlaskForm):
-    title = StringField("Blog title", validators=[DataRequired(), Length(max=120)])
-    tagline = StringField("Tagline", validators=[Length(max=255)])
-    about = TextAreaField("About page (Markdown)", validators=[Length(max=MAX_BODY)])
+    title = StringField(lazy_gettext("Blog title"), validators=[DataRequired(), Length(max=120)])
+    tagline = StringField(lazy_gettext("Tagline"), validators=[Length(max=255)])
+    about = TextAreaField(lazy_gettext("About page (Markdown)"), validators=[Length(max=MAX_BODY)])
     comment_policy = SelectField(
-        "New comments from guests",
+        lazy_gettext("New comments from guests"),
         choices=[
-            SelectChoice(CommentPolicy.MODERATED.value, "Wait for approval"),
+            SelectChoice(CommentPolicy.MODERATED.value, lazy_gettext("Wait for approval")),
             SelectChoice(
                 CommentPolicy.TRUST_RETURNING.value,
-                "Wait for approval, unless the address has an approved comment",
+                lazy_gettext("Wait for approval, unless the address has an approved comment"),
             ),
-            SelectChoice(CommentPolicy.OPEN.value, "Appear at once"),
+            SelectChoice(CommentPolicy.OPEN.value, lazy_gettext("Appear at once")),
         ],
         default=CommentPolicy.TRUST_RETURNING.value,
     )
     language = SelectField(
-        "Language of the blog's email",
+        lazy_gettext("Default language"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
         default="en",
+        description=lazy_gettext(
+            "Of the pages, for readers who have not chosen one (and whose browser asks for none "
+            "we have), and of all the blog's email."
+        ),
+    )
+    timezone = SelectField(
+        lazy_gettext("Time zone"),
+        choices=timezone_names,
+        default=DEFAULT_TIMEZONE,
+        description=lazy_gettext(
+            "Dates on the pages, in the feeds and in email, and the editor's publishing time, "
+            "are in this zone."
+        ),
     )
     feed_content = SelectField(
-        "What the feeds carry of each post",
+        lazy_gettext("What the feeds carry of each post"),
         choices=[
-            SelectChoice(FeedContent.SUMMARY.value, "Its summary (readers come to the blog)"),
-            SelectChoice(FeedContent.FULL.value, "The whole post (read in the feed reader)"),
+            SelectChoice(
+                FeedContent.SUMMARY.value, lazy_gettext("Its summary (readers come to the blog)")
+            ),
+            SelectChoice(
+                FeedContent.FULL.value, lazy_gettext("The whole post (read in the feed reader)")
+            ),
         ],
         default=FeedContent.SUMMARY.value,
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(lazy_gettext("Save"))
 
 
 class EmailChangeForm(FlaskForm):
-    email = email_field("New email")
+    email = email_field(lazy_gettext("New email"))
     password = current_password_field()
-    submit = SubmitField("Send confirmation link")
+    submit = SubmitField(lazy_gettext("Send confirmation link"))
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField(
-        "Display name",
+        lazy_gettext("Display name"),
         validators=[DataRequired(), Length(max=MAX_DISPLAY_NAME)],
-        description="Shown on your posts and your author page.",
+        description=lazy_gettext("Shown on your posts and your author page."),
     )
-    bio = TextAreaField("Short bio", validators=[Length(max=MAX_BIO)], render_kw={"rows": 3})
-    website = URLField("Website", validators=[Optional(), Length(max=255)])
+    bio = TextAreaField(
+        lazy_gettext("Short bio"), validators=[Length(max=MAX_BIO)], render_kw={"rows": 3}
+    )
+    website = URLField(lazy_gettext("Website"), validators=[Optional(), Length(max=255)])
     avatar = FileField(
-        "Avatar",
-        description="PNG, JPEG, GIF or WebP; cut to a square.",
+        lazy_gettext("Avatar"),
+        description=lazy_gettext("PNG, JPEG, GIF or WebP; cut to a square."),
         render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
     )
-    remove_avatar = BooleanField("Remove my avatar")
-    submit = SubmitField("Save profile")
+    remove_avatar = BooleanField(lazy_gettext("Remove my avatar"))
+    submit = SubmitField(lazy_gettext("Save profile"))
 
     def to_input(self) -> ProfileInput:
         """The submitted profile, for the profiles service."""
@@ -217,21 +281,23 @@ class ProfileForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = current_password_field()
-    password = new_password_field("New password")
+    password = new_password_field(lazy_gettext("New password"))
     confirm = repeat_password_field()
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
 
 class InviteForm(FlaskForm):
     email = email_field()
     role = role_field()
-    submit = SubmitField("Send invitation")
+    submit = SubmitField(lazy_gettext("Send invitation"))
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "A zip, a WordPress export (.xml) or a Ghost export (.json)",
-        validators=[FileRequired("Choose a file to import.")],
+        lazy_gettext("A zip, a WordPress export (.xml) or a Ghost export (.json)"),
+        validators=[FileRequired(lazy_gettext("Choose a file to import."))],
     )
-    dry_run = BooleanField("Only show what would happen (dry run: nothing is changed)")
-    submit = SubmitField("Import")
+    dry_run = BooleanField(
+        lazy_gettext("Only show what would happen (dry run: nothing is changed)")
+    )
+    submit = SubmitField(lazy_gettext("Import"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from myblog.admin.access import require_admin
 from myblog.admin.blueprint import bp
@@ -35,9 +37,9 @@ def retry_email(email_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     if outbox_admin.retry(email_id):
-        flash("The message is queued again.", "success")
+        flash(_("The message is queued again."), "success")
     else:
-        flash("Only failed messages can be retried.", "warning")
+        flash(_("Only failed messages can be retried."), "warning")
     return redirect(url_for("admin.list_outbox", status="failed"))
 
 
@@ -48,5 +50,14 @@ def retry_failed() -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     count = outbox_admin.retry_all()
-    flash(f"{count} failed messages are queued again." if count else "No failed messages.", "info")
+    flash(
+        ngettext(
+            "%(num)d failed message is queued again.",
+            "%(num)d failed messages are queued again.",
+            count,
+        )
+        if count
+        else _("No failed messages."),
+        "info",
+    )
     return redirect(url_for("admin.list_outbox", status="all"))

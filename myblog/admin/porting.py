@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,7 +27,12 @@ def _import_form() -> ImportForm:
     try:
         return ImportForm()
     except RequestEntityTooLarge:
-        abort(413, description=f"The file is too large: the Import page takes {megabytes(limit)}.")
+        abort(
+            413,
+            description=_(
+                "The file is too large: the Import page takes %(size)s.", size=megabytes(limit)
+            ),
+        )
 
 
 def _page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from myblog.admin.access import require_admin
 from myblog.admin.blueprint import bp
@@ -13,7 +14,6 @@ from myblog.services import taxonomy
 from myblog.web import or_404
 
 KINDS: dict[str, type[Category] | type[Tag]] = {"categories": Category, "tags": Tag}
-ONE = {"categories": "category", "tags": "tag"}
 
 
 def _model(kind: str) -> type[Category] | type[Tag]:
@@ -36,7 +36,7 @@ def list_terms(kind: str) -> ResponseReturnValue:
         except taxonomy.TaxonomyError as exc:
             form.name.errors = [*form.name.errors, str(exc)]
         else:
-            flash("Category created.", "success")
+            flash(_("Category created."), "success")
             return redirect(url_for("admin.list_terms", kind=kind))
     return render_template(
         "admin/list_terms.html", kind=kind, terms=taxonomy.with_counts(model), form=form
@@ -62,13 +62,13 @@ def edit_term(kind: str, term_id: int) -> ResponseReturnValue:
 
 def _renamed(kind: str, term: Category | Tag, name: str) -> ResponseReturnValue:
     taxonomy.rename(term, name)
-    flash("Renamed.", "success")
+    flash(_("Renamed."), "success")
     return redirect(url_for("admin.edit_term", kind=kind, term_id=term.id))
 
 
 def _merged(kind: str, term: Category | Tag, target: Category | Tag) -> ResponseReturnValue:
     taxonomy.merge(term, target)
-    flash(f"Merged into “{target.name}”.", "success")
+    flash(_("Merged into “%(name)s”.", name=target.name), "success")
     return redirect(url_for("admin.list_terms", kind=kind))
 
 
@@ -85,6 +85,14 @@ def _term_page(
     )
 
 
+def _gone(kind: str, term: Category | Tag | None) -> str:
+    if term is not None:
+        return _("“%(name)s” was already deleted.", name=term.name)
+    if kind == "categories":
+        return _("That category was already deleted.")
+    return _("That tag was already deleted.")
+
+
 @bp.route("/<any(categories, tags):kind>/<id:term_id>/delete", methods=["POST"])
 def delete_term(kind: str, term_id: int) -> ResponseReturnValue:
     """Delete a category or tag; its posts are kept. One that is gone already (deleted by
@@ -92,7 +100,8 @@ def delete_term(kind: str, term_id: int) -> ResponseReturnValue:
     if not DeleteForm(prefix="delete").validate_on_submit():
         abort(400)
     term = taxonomy.term_by_id(_model(kind), term_id)
-    name = f"“{term.name}”" if term is not None else f"That {ONE[kind]}"
-    deleted = term is not None and taxonomy.delete_term(term)
-    flash(f"Deleted {name}." if deleted else f"{name} was already deleted.", "info")
+    if term is None or not taxonomy.delete_term(term):
+        flash(_gone(kind, term), "info")
+    else:
+        flash(_("Deleted “%(name)s”.", name=term.name), "info")
     return redirect(url_for("admin.list_terms", kind=kind))

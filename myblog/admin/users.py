@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from myblog.admin.access import require_admin
@@ -19,7 +20,7 @@ def list_users() -> ResponseReturnValue:
     require_admin()
     form = UserForm()
     if form.validate_on_submit() and (user := _add(form)):
-        flash(f"Created {user.role.value} {user.username}.", "success")
+        flash(_created(user), "success")
         return redirect(url_for("admin.list_users"))
     return _users_page(form, InviteForm(prefix="invite"))
 
@@ -35,6 +36,12 @@ def _add(form: UserForm) -> User | None:
     except AccountError as exc:
         form.username.errors = [*form.username.errors, str(exc)]
         return None
+
+
+def _created(user: User) -> str:
+    if user.role is Role.ADMIN:
+        return _("Created admin %(username)s.", username=user.username)
+    return _("Created author %(username)s.", username=user.username)
 
 
 def _users_page(form: UserForm, invite_form: InviteForm) -> str:
@@ -58,6 +65,6 @@ def invite_user() -> ResponseReturnValue:
         except AccountError as exc:
             invite_form.email.errors = [*invite_form.email.errors, str(exc)]
         else:
-            flash(f"Invitation sent to {invite_form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=invite_form.email.data), "success")
             return redirect(url_for("admin.list_users"))
     return _users_page(UserForm(formdata=None), invite_form), 400

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from myblog.admin.access import editable_post, require_admin
 from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
+from myblog.admin.labels import POST_STATUS
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
-from myblog.services import outbox_admin, taxonomy
+from myblog.services import outbox_admin, revisions, taxonomy
 from myblog.services import posts as post_service
 from myblog.services.site import settings_row, update_site
 from myblog.web import filter_arg, page_arg
@@ -34,17 +36,20 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.route("/posts")
 def list_posts() -> ResponseReturnValue:
-    """The posts this user may manage, by status; the list reopens on the last filter chosen."""
+    """The posts this user may manage, by status and matching ?q=; the list reopens on the last
+    status chosen."""
     # the chosen filter lives in the signed session cookie, so "Posts" reopens where you were
     status = filter_arg("status", PostStatus, default=session.get("posts_filter", "all"))
     session["posts_filter"] = status.value if status is not None else "all"
+    search = " ".join(request.args.get("q", "").split())
     pagination = post_service.manageable_posts(
-        user=current_user, page=page_arg(), per_page=20, status=status
+        user=current_user, page=page_arg(), per_page=20, status=status, search=search
     )
     return render_template(
         "admin/list_posts.html",
         pagination=pagination,
         status=status,
+        search=search,
         counts=post_service.status_counts(current_user),
         delete_form=DeleteForm(),
     )
@@ -53,6 +58,7 @@ def list_posts() -> ResponseReturnValue:
 def _post_form(post: Post | None) -> PostForm:
     form = PostForm(obj=post)
     form.offer_categories(taxonomy.categories())
+    form.use_zone(g.site.timezone)
     if post is not None and not form.is_submitted():
         form.fill_from(post)
     return form
@@ -66,8 +72,30 @@ def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
     except (post_service.PostError, taxonomy.TaxonomyError) as exc:
         form.form_errors.append(str(exc))
         return None
-    flash(f"Saved “{saved.title}” ({saved.status.value}).", "success")
+    flash(
+        _("Saved “%(title)s” (%(status)s).", title=saved.title, status=POST_STATUS[saved.status]),
+        "success",
+    )
     return redirect(url_for("admin.edit_post", post_id=saved.id))
+
+
+# the newest revisions listed under the editor; the revisions page has them all
+RECENT_REVISIONS = 5
+
+
+def _editor(form: PostForm, post: Post | None) -> ResponseReturnValue:
+    # a form sent back with errors holds work not saved yet; a fresh editor offers the
+    # writer's autosave of this post (or of their new post) made since its last save
+    submitted = form.is_submitted()
+    pending = None if submitted else revisions.pending_autosave(user=current_user, post=post)
+    return render_template(
+        "admin/edit_post.html",
+        form=form,
+        post=post,
+        pending=pending,
+        recent=revisions.revisions_of(post, limit=RECENT_REVISIONS) if post is not None else [],
+        delete_form=DeleteForm(),
+    ), (400 if submitted else 200)
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
@@ -76,8 +104,7 @@ def new_post() -> ResponseReturnValue:
     form = _post_form(None)
     if form.validate_on_submit() and (response := _save(form, None)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template("admin/edit_post.html", form=form, post=None), status
+    return _editor(form, None)
 
 
 @bp.route("/posts/<id:post_id>/edit", methods=["GET", "POST"])
@@ -87,10 +114,7 @@ def edit_post(post_id: int) -> ResponseReturnValue:
     form = _post_form(post)
     if form.validate_on_submit() and (response := _save(form, post)):
         return response
-    status = 400 if form.is_submitted() else 200
-    return render_template(
-        "admin/edit_post.html", form=form, post=post, delete_form=DeleteForm()
-    ), status
+    return _editor(form, post)
 
 
 @bp.route("/posts/<id:post_id>/delete", methods=["GET", "POST"])
@@ -99,20 +123,21 @@ def delete_post(post_id: int) -> ResponseReturnValue:
     (a second click, another tab) is reported as already deleted."""
     form = DeleteForm()
     if form.validate_on_submit() and post_service.post_by_id(post_id) is None:
-        flash("That post was already deleted.", "info")
+        flash(_("That post was already deleted."), "info")
         return redirect(url_for("admin.list_posts"))
     post = editable_post(post_id)
     if form.validate_on_submit():
         title = post.title
         done = post_service.delete_post(post)
-        flash(f"Deleted “{title}”." if done else f"“{title}” was already deleted.", "info")
+        said = _("Deleted “%(title)s”.") if done else _("“%(title)s” was already deleted.")
+        flash(said % {"title": title}, "info")
         return redirect(url_for("admin.list_posts"))
     return render_template("admin/delete_post.html", post=post, form=form)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 def edit_settings() -> ResponseReturnValue:
-    """The blog's settings: title, tagline, About page, comment policy, mail language, feeds."""
+    """The blog's settings: title, tagline, About page, comment policy, language, feeds, zone."""
     require_admin()
     form = SiteForm(obj=settings_row())
     if form.validate_on_submit():
@@ -123,7 +148,8 @@ def edit_settings() -> ResponseReturnValue:
             comment_policy=CommentPolicy(form.comment_policy.data),
             language=form.language.data,
             feed_content=FeedContent(form.feed_content.data),
+            timezone=form.timezone.data,
         )
-        flash("Settings saved.", "success")
+        flash(_("Settings saved."), "success")
         return redirect(url_for("admin.edit_settings"))
     return render_template("admin/edit_settings.html", form=form, site=g.site)

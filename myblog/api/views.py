@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from flask import abort, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from myblog.api.blueprint import bp
+from myblog.extensions import csrf
 from myblog.queries.listings import PostCard, public_posts
 from myblog.services.comments import form_stamp
 from myblog.services.health import check_health
 from myblog.services.markdown import render_markdown
 from myblog.services.posts import MAX_BODY
+from myblog.services.revisions import RevisionError, autosave_payload
 from myblog.web import id_value, page_arg
 
 
@@ -49,18 +52,44 @@ def csrf_token() -> ResponseReturnValue:
     return response
 
 
+def _signed_in_writer() -> ResponseReturnValue | None:
+    # who first, then the CSRF token: an editor whose session ended (a logout in another tab,
+    # cookies cleared) hears 401 "signed out", not a 400 about a token it cannot renew
+    if not current_user.is_authenticated:
+        message = _("You were signed out: sign in again in another tab, your text stays here.")
+        return jsonify(error={"code": 401, "message": message}), 401
+    csrf.protect()
+    return None
+
+
 @bp.route("/preview", methods=["POST"])
+@csrf.exempt  # checked by _signed_in_writer
 def preview() -> ResponseReturnValue:
     """Render Markdown exactly as a saved post would be rendered (logged-in users)."""
-    if not current_user.is_authenticated:
-        abort(401)
+    if refused := _signed_in_writer():
+        return refused
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("markdown"), str):
         abort(400, description='Send JSON like {"markdown": "# Title"}.')
     text: str = payload["markdown"]
     if len(text) > MAX_BODY:
         abort(413, description=f"Markdown longer than {MAX_BODY} characters.")
-    return jsonify(html=render_markdown(text))
+    return jsonify(html=render_markdown(text, source_lines=True))
+
+
+@bp.route("/autosave", methods=["POST"])
+@csrf.exempt  # checked by _signed_in_writer
+def autosave() -> ResponseReturnValue:
+    """Keep the editor's unsaved work as a pending revision, or discard it (signed-in writers);
+    the editor's fallback when its WebSocket is closed."""
+    if refused := _signed_in_writer():
+        return refused
+    try:
+        writer = current_user._get_current_object()
+        done = autosave_payload(request.get_json(silent=True), user=writer)
+    except RevisionError as exc:
+        return jsonify(error={"code": exc.code, "message": str(exc.message)}), exc.code
+    return jsonify(done)
 
 
 def _post_json(post: PostCard) -> dict[str, object]:

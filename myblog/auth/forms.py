@@ -1,5 +1,6 @@
 """Forms of the accounts blueprint."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -15,42 +16,42 @@ from myblog.account_fields import (
 
 class LoginForm(FlaskForm):
     login = StringField(
-        "Username or email",
+        lazy_gettext("Username or email"),
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
-    password = current_password_field("Password")
-    remember = BooleanField("Remember me")
+    password = current_password_field(lazy_gettext("Password"))
+    remember = BooleanField(lazy_gettext("Remember me"))
     next = HiddenField()
-    submit = SubmitField("Log in")
+    submit = SubmitField(lazy_gettext("Log in"))
 
 
 class SetupForm(FlaskForm):
-    title = StringField("Blog title", validators=[DataRequired(), Length(max=120)])
+    title = StringField(lazy_gettext("Blog title"), validators=[DataRequired(), Length(max=120)])
     username = username_field()
     email = email_field()
     password = new_password_field()
     confirm = repeat_password_field()
-    submit = SubmitField("Create my blog")
+    submit = SubmitField(lazy_gettext("Create my blog"))
 
 
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Log out")
+    submit = SubmitField(lazy_gettext("Log out"))
 
 
 class ResetRequestForm(FlaskForm):
     email = email_field()
-    submit = SubmitField("Email me a reset link")
+    submit = SubmitField(lazy_gettext("Email me a reset link"))
 
 
 class ResetPasswordForm(FlaskForm):
-    password = new_password_field("New password")
+    password = new_password_field(lazy_gettext("New password"))
     confirm = repeat_password_field()
-    submit = SubmitField("Set new password")
+    submit = SubmitField(lazy_gettext("Set new password"))
 
 
 class AcceptInviteForm(FlaskForm):
     username = username_field()
     password = new_password_field()
     confirm = repeat_password_field()
-    submit = SubmitField("Create my account")
+    submit = SubmitField(lazy_gettext("Create my account"))

@@ -14,6 +14,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from myblog.auth.blueprint import bp
@@ -44,8 +46,9 @@ from myblog.services.redirects import is_safe_next
 from myblog.services.site import get_site
 from myblog.services.tokens import TokenError
 
-# endpoints that must work before the owner exists (health: without the site's settings, too)
-SETUP_OPEN_ENDPOINTS = {"static", "auth.setup", "api.health"}
+# endpoints that must work before the owner exists (health: without the site's settings, too;
+# the language switcher, so the first-run page can be read in Chinese)
+SETUP_OPEN_ENDPOINTS = {"static", "auth.setup", "api.health", "blog.set_language"}
 
 
 @bp.before_app_request
@@ -68,7 +71,7 @@ def setup() -> ResponseReturnValue:
     form = SetupForm()
     if form.validate_on_submit() and (owner := _set_up(form)):
         login_user(owner)
-        flash("Your blog is ready. Write your first post!", "success")
+        flash(_("Your blog is ready. Write your first post!"), "success")
         return redirect(url_for("admin.new_post"))
     return render_template("auth/setup.html", form=form)
 
@@ -103,7 +106,7 @@ def _sign_in_failed(response: Response) -> bool:
     return response.status_code == 401
 
 
-ACCOUNT_LIMITED = (
+ACCOUNT_LIMITED = lazy_gettext(
     "Too many failed sign-ins with this username or email: please wait a while and try again."
 )
 
@@ -128,9 +131,9 @@ def login() -> ResponseReturnValue:
         user = authenticate(login=form.login.data or "", password=form.password.data or "")
         if user is not None:
             login_user(user, remember=bool(form.remember.data))
-            flash(f"Welcome back, {user.display_name}.", "success")
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(next_url or url_for("admin.dashboard"))
-        form.password.errors = [*form.password.errors, "Wrong username/email or password."]
+        form.password.errors = [*form.password.errors, _("Wrong username/email or password.")]
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
@@ -144,7 +147,7 @@ def logout() -> ResponseReturnValue:
     user = current_user._get_current_object()
     logout_user()
     end_sessions(user)  # a copy of this session's cookies stops working too
-    flash("You have logged out.", "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("blog.index"))
 
 
@@ -160,7 +163,7 @@ def request_reset() -> ResponseReturnValue:
     if form.validate_on_submit():
         request_password_reset(email=form.email.data or "")
         # the same answer whether or not the address has an account
-        flash("If that address belongs to an account, a reset link is on its way.", "info")
+        flash(_("If that address belongs to an account, a reset link is on its way."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/request_reset.html", form=form)
 
@@ -175,7 +178,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         except (TokenError, AccountError) as exc:
             flash(str(exc), "danger")
             return render_template("auth/reset_password.html", form=form), 400
-        flash("Your password is changed. Log in with the new one.", "success")
+        flash(_("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
 
@@ -189,7 +192,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
     except (TokenError, AccountError) as exc:
         flash(str(exc), "danger")
         return render_template("auth/link_problem.html"), 400
-    flash("Your email address is changed.", "success")
+    flash(_("Your email address is changed."), "success")
     return redirect(url_for("admin.edit_account"))
 
 
@@ -204,7 +207,7 @@ def accept_invite(token: str) -> ResponseReturnValue:
     form = AcceptInviteForm()
     if form.validate_on_submit() and (user := _accept(token, form)):
         login_user(user)
-        flash(f"Welcome, {user.display_name}! Write your first post.", "success")
+        flash(_("Welcome, %(name)s! Write your first post.", name=user.display_name), "success")
         return redirect(url_for("admin.new_post"))
     return render_template("auth/accept_invite.html", form=form, email=email, role=role.value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 
 from myblog.blog.blueprint import bp
@@ -30,8 +31,10 @@ def _too_many_comments(limit: RequestLimit) -> Response | None:
     post = readable_view_or_404((request.view_args or {}).get("slug", ""))
     form = CommentForm()  # built with a CSRF token, so the next try goes through
     form.form_errors.append(
-        "You are commenting too quickly. Please wait a minute and send it again: "
-        "your comment is still below."
+        _(
+            "You are commenting too quickly. Please wait a minute and send it again: "
+            "your comment is still below."
+        )
     )
     return render_post_page(post, form, status=429)
 
@@ -61,15 +64,15 @@ def add_comment(slug: str) -> ResponseReturnValue:
 def _open_post_or_403(slug: str) -> Post:
     post = readable_post_or_404(slug)
     if not comment_service.accepts_comments(post, utcnow()):
-        abort(403, description="Comments are closed for this post.")
+        abort(403, description=_("Comments are closed for this post."))
     return post
 
 
 def _thank(comment: Comment, post: Post) -> ResponseReturnValue:
     if comment.status is CommentStatus.APPROVED:
-        flash("Thank you: your comment is published.", "success")
+        flash(_("Thank you: your comment is published."), "success")
         anchor = f"comment-{comment.id}"
     else:
-        flash("Thank you: your comment will appear once it is approved.", "info")
+        flash(_("Thank you: your comment will appear once it is approved."), "info")
         anchor = "comments"
     return redirect(url_for("blog.show_post", slug=post.slug, _anchor=anchor))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
@@ -19,38 +21,44 @@ from myblog.web import id_value
 class CommentForm(FlaskForm):
     """A comment or a reply. Name and email are filled from the account for logged-in writers."""
 
-    name = StringField("Name", validators=[Optional(), Length(max=80)])
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=80)])
     email = EmailField(
-        "Email",
+        lazy_gettext("Email"),
         validators=[
             Optional(),
-            Email(message="That is not a valid email address."),
+            Email(message=lazy_gettext("That is not a valid email address.")),
             Length(max=254),
         ],
-        description="Never shown. Used for reply notifications if you ask for them.",
+        description=lazy_gettext("Never shown. Used for reply notifications if you ask for them."),
     )
     website = StringField(
-        "Website (optional)",
+        lazy_gettext("Website (optional)"),
         validators=[
             Optional(),
-            URL(require_tld=True, message="Give a full address such as https://example.com."),
+            URL(
+                require_tld=True,
+                message=lazy_gettext("Give a full address such as https://example.com."),
+            ),
             Length(max=255),
         ],
     )
     body = TextAreaField(
-        "Comment",
+        lazy_gettext("Comment"),
         validators=[
-            DataRequired(message="The comment is empty."),
-            Length(max=MAX_BODY, message=f"A comment may be at most {MAX_BODY} characters."),
+            DataRequired(message=lazy_gettext("The comment is empty.")),
+            Length(
+                max=MAX_BODY,
+                message=lazy_gettext("A comment may be at most %(num)s characters.", num=MAX_BODY),
+            ),
         ],
-        description="Plain text with a little Markdown: *emphasis*, `code`, links.",
+        description=lazy_gettext("Plain text with a little Markdown: *emphasis*, `code`, links."),
     )
-    notify_replies = BooleanField("Email me when someone replies to this comment")
+    notify_replies = BooleanField(lazy_gettext("Email me when someone replies to this comment"))
     parent_id = HiddenField()
     # signed time the form was served (minimum fill time); a field humans never see (honeypot)
     started = HiddenField()
-    nickname = StringField("Leave this field empty", validators=[Optional()])
-    submit = SubmitField("Post comment")
+    nickname = StringField(lazy_gettext("Leave this field empty"), validators=[Optional()])
+    submit = SubmitField(lazy_gettext("Post comment"))
 
     # guests must give a name and an address; logged-in writers comment under their account
     require_identity = True
@@ -59,8 +67,8 @@ class CommentForm(FlaskForm):
         valid = super().validate(extra_validators)
         if self.require_identity:
             for f, message in (
-                (self.name, "Your name is needed."),
-                (self.email, "Your email address is needed."),
+                (self.name, _("Your name is needed.")),
+                (self.email, _("Your email address is needed.")),
             ):
                 if not (f.data or "").strip():
                     f.errors = [*f.errors, message]

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import g, request, url_for
+from flask_babel import get_timezone
 
 from myblog.queries.post_page import PostView
 
@@ -19,8 +21,9 @@ _FIRST_IMAGE = re.compile(r'<img\b[^>]*?\ssrc="([^"]+)"')
 
 
 def rfc3339(moment: datetime) -> str:
-    """A timestamp as feeds and sitemaps want it: RFC 3339, in UTC, to the second."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    """A timestamp as feeds and sitemaps want it: RFC 3339 to the second, in the blog's time
+    zone with its offset ("2030-01-01T09:00:00+08:00")."""
+    return moment.astimezone(ZoneInfo(str(get_timezone()))).isoformat(timespec="seconds")
 
 
 def entry_id(post_id: int, created_at: datetime) -> str:

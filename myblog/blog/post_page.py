@@ -7,6 +7,7 @@ shows the page again with a refused comment kept in the form) render it from her
 from __future__ import annotations
 
 from flask import Response, current_app, make_response, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -45,16 +46,19 @@ def untouched_fields() -> Markup:
     They are the same for every reader (no values, no errors), and rendering them through
     WTForms widgets used to be the largest part of a post page. Hidden per-request values
     (stamp, parent, CSRF token) are rendered by the page itself. Signed-in writers get the
-    form without name, email and website.
+    form without name, email and website. One rendering per language.
     """
     app = current_app
     signed_in = bool(current_user.is_authenticated)
-    rendered: dict[bool, Markup] = app.extensions.setdefault("myblog.comment_fields", {})
-    html = rendered.get(signed_in)
+    key = (signed_in, str(get_locale()))  # the labels are in the page's language
+    rendered: dict[tuple[bool, str], Markup] = app.extensions.setdefault(
+        "myblog.comment_fields", {}
+    )
+    html = rendered.get(key)
     if html is None or app.jinja_env.auto_reload:  # in development, templates change
         macros = app.jinja_env.get_template("macros/comments.html").module
         blank = CommentForm(formdata=None, meta={"csrf": False})
-        html = rendered[signed_in] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
+        html = rendered[key] = Markup(macros.comment_fields(blank, signed_in))  # type: ignore[attr-defined]
     return html
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
@@ -21,11 +23,11 @@ from myblog.services.tokens import TokenError
 
 class SubscribeForm(FlaskForm):
     email = email_field()
-    submit = SubmitField("Subscribe")
+    submit = SubmitField(lazy_gettext("Subscribe"))
 
 
 # the same answer for new, pending and confirmed addresses
-THANKS = (
+THANKS = lazy_gettext(
     "Thank you! Unless this address is subscribed already, a message is on its way to it: "
     "open the link in it to confirm."
 )
@@ -46,7 +48,7 @@ def subscribe() -> ResponseReturnValue:
         except SubscriptionError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            flash(THANKS, "success")
+            flash(str(THANKS), "success")
             return redirect(url_for("blog.subscribe"))
     status = 400 if form.is_submitted() else 200
     return render_template("blog/subscribe.html", form=form), status
@@ -55,7 +57,7 @@ def subscribe() -> ResponseReturnValue:
 def _link_problem(error: TokenError, *, unsubscribing: bool = False) -> ResponseReturnValue:
     page = render_template(
         "blog/subscribe_result.html",
-        heading="This link does not work",
+        heading=_("This link does not work"),
         message=str(error),
         problem=True,
         unsubscribing=unsubscribing,
@@ -71,10 +73,11 @@ def confirm_subscription(token: str) -> ResponseReturnValue:
     except TokenError as exc:
         return _link_problem(exc)
     if result.outcome is ConfirmOutcome.ALREADY_CONFIRMED:
-        heading, message = "Already confirmed", f"{result.email} is already subscribed."
+        heading = _("Already confirmed")
+        message = _("%(email)s is already subscribed.", email=result.email)
     else:
-        heading = "Subscription confirmed"
-        message = f"New posts will be mailed to {result.email}."
+        heading = _("Subscription confirmed")
+        message = _("New posts will be mailed to %(email)s.", email=result.email)
     return render_template("blog/subscribe_result.html", heading=heading, message=message)
 
 
@@ -102,9 +105,11 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     except TokenError as exc:
         return _link_problem(exc, unsubscribing=True)
     if result.outcome is UnsubscribeOutcome.REMOVED:
-        heading = "Unsubscribed"
-        message = f"{result.email} will get no more mail about new posts."
+        heading = _("Unsubscribed")
+        message = _("%(email)s will get no more mail about new posts.", email=result.email)
     else:
-        heading = "Not subscribed"
-        message = f"{result.email} is not subscribed (any more): there is nothing to undo."
+        heading = _("Not subscribed")
+        message = _(
+            "%(email)s is not subscribed (any more): there is nothing to undo.", email=result.email
+        )
     return render_template("blog/unsubscribe_done.html", heading=heading, message=message)

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from myblog.blog.blueprint import bp
 from myblog.blog.post_page import readable_view_or_404, render_post_page
@@ -97,29 +98,41 @@ def about() -> ResponseReturnValue:
     return render_template("blog/about.html")
 
 
-@bp.route("/theme/<any(light, dark):theme>", methods=["POST"])
-@csrf.exempt
-def set_theme(theme: str) -> ResponseReturnValue:
-    """Remember the reader's light/dark choice in a cookie.
+def _remember(cookie: str, value: str) -> ResponseReturnValue:
+    """Keep a reader's choice in a cookie and go back to the page they chose it on.
 
     Checked by origin instead of a CSRF token: a token lives in the session, and giving every
     anonymous reader a session cookie would make each public page uncacheable. A forged request
-    could only change the victim's colours, and browsers mark cross-site ones anyway.
+    could only change the victim's colours or language, and browsers mark cross-site ones anyway.
     """
     if not is_same_origin():
-        abort(400, description="Cross-site request refused.")
+        abort(400, description=_("Cross-site request refused."))
     target = request.form.get("next")
     destination = target if target and is_safe_next(target) else url_for("blog.index")
     response = make_response(redirect(destination))
     response.set_cookie(
-        "theme",
-        theme,
+        cookie,
+        value,
         max_age=current_app.config["MYBLOG_THEME_COOKIE_MAX_AGE"],
         samesite="Lax",
         httponly=True,
         secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
     )
     return response
+
+
+@bp.route("/theme/<any(light, dark):theme>", methods=["POST"])
+@csrf.exempt
+def set_theme(theme: str) -> ResponseReturnValue:
+    """Remember the reader's light/dark choice in a cookie."""
+    return _remember("theme", theme)
+
+
+@bp.route("/language/<any(en, zh_CN):language>", methods=["POST"])
+@csrf.exempt
+def set_language(language: str) -> ResponseReturnValue:
+    """Remember the language the reader chose for the interface in a cookie (`lang`)."""
+    return _remember("lang", language)
 
 
 @bp.route("/uploads/<path:filename>")

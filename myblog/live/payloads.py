@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import get_locale
 
 from myblog.models import EventKind
 from myblog.queries.post_page import ThreadComment
@@ -26,9 +27,9 @@ CACHE_KEY = "myblog.live_payloads"
 _cache_lock = threading.Lock()
 
 
-def _app_cache() -> OrderedDict[tuple[int, str], str]:
+def _app_cache() -> OrderedDict[tuple[int, str, str], str]:
     # per app: two apps in one process (tests) have different events under the same ids
-    cache: OrderedDict[tuple[int, str], str] = current_app.extensions.setdefault(
+    cache: OrderedDict[tuple[int, str, str], str] = current_app.extensions.setdefault(
         CACHE_KEY, OrderedDict()
     )
     return cache
@@ -69,7 +70,8 @@ def payload(event: EventView) -> tuple[str, dict[str, Any]]:
 
 def sse_message(event: EventView) -> str:
     """`id:`, `event:` and one `data:` line of JSON (which has no raw line breaks)."""
-    key = (event.id, request.script_root)
+    # the markup and words are in the listener's language ("Reply", a notice's sentence)
+    key = (event.id, request.script_root, str(get_locale()))
     cache = _app_cache()
     with _cache_lock:
         text = cache.get(key)

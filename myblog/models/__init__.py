@@ -5,6 +5,8 @@ from myblog.models.live import EventKind, LiveEvent
 from myblog.models.outbox import OutboxEmail, OutboxStatus
 from myblog.models.porting import ImportRecord
 from myblog.models.post import Category, Post, PostStatus, Tag, post_tags
+from myblog.models.revision import PostRevision, RevisionKind
+from myblog.models.search import is_search_table as is_search_table  # and its DDL listeners
 from myblog.models.site import FeedContent, Site
 from myblog.models.upload import Upload
 from myblog.models.user import Profile, Role, User
@@ -21,8 +23,10 @@ __all__ = [
     "OutboxEmail",
     "OutboxStatus",
     "Post",
+    "PostRevision",
     "PostStatus",
     "Profile",
+    "RevisionKind",
     "Role",
     "Site",
     "Subscriber",

@@ -28,8 +28,12 @@ class Site(db.Model):  # type: ignore[name-defined]
     comment_policy: Mapped[CommentPolicy] = mapped_column(
         str_enum(CommentPolicy), default=CommentPolicy.TRUST_RETURNING
     )
-    # language of the mail the blog sends (templates under email/<language>/ when present)
+    # the blog's default language (a Babel locale: en, zh_CN): of its mail, and of pages for
+    # readers who have not chosen one
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # the blog's time zone (an IANA name): dates on pages, in feeds and mail, the editor's
+    # scheduling field; every time is stored in UTC
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # what the Atom and JSON feeds carry of each post
     feed_content: Mapped[FeedContent] = mapped_column(
         str_enum(FeedContent), default=FeedContent.SUMMARY

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -36,6 +37,18 @@ def check_new_password(password: str) -> None:
         raise AccountError(problem)
 
 
+def signed_in_user(login_id: str) -> User | None:
+    """The user a session's login id ("<id>:<session token>", `User.get_id`) still signs in:
+    None once that session ended (logout, a new password, "log out everywhere")."""
+    uid, _, token = login_id.partition(":")
+    if not (uid.isascii() and uid.isdigit()):
+        return None
+    user = db.session.get(User, int(uid))
+    return (
+        user if user is not None and user.is_active and user.session_token_matches(token) else None
+    )
+
+
 def end_sessions(user: User) -> None:
     """End every session and remember-me cookie of this user, on every device; commits."""
     user.session_token = new_session_token()
@@ -56,7 +69,7 @@ def change_own_password(user: User, *, current: str, new: str) -> None:
     """A signed-in user's change of their own password, which asks for the current one; ends
     every session of the account; commits. Raises AccountError when `current` is wrong."""
     if not user.check_password(current):
-        raise AccountError("The current password is not right.")
+        raise AccountError(_("The current password is not right."))
     change_password(user, new)
 
 
@@ -98,7 +111,7 @@ def create_user(
         )
     )
     if taken:
-        raise AccountError("That username or email address is already in use.")
+        raise AccountError(_("That username or email address is already in use."))
     user = User(username=username, email=email, role=role)
     set_password(user, password)
     user.profile = Profile(display_name=display_name or username)
@@ -121,7 +134,7 @@ def all_users() -> Sequence[User]:
 def setup_blog(*, title: str, username: str, email: str, password: str) -> User:
     """Create the owner account and the blog's settings in one transaction (first run only)."""
     if owner_exists():
-        raise AccountError("This blog has already been set up.")
+        raise AccountError(_("This blog has already been set up."))
     owner = create_user(username=username, email=email, password=password, role=Role.OWNER)
     title = title.strip()
     about = f"# About {title}\n\nThis blog is written by {owner.username}."
@@ -201,7 +214,7 @@ def reset_password(*, token: str, password: str) -> User:
     data = _read_token(token, RESET_PURPOSE, "MYBLOG_RESET_TOKEN_SECONDS")
     user = db.session.get(User, data.get("uid", 0)) if isinstance(data.get("uid"), int) else None
     if user is None or not user.active or data.get("stamp") != _reset_stamp(user):
-        raise TokenError("This link has already been used or is no longer valid.")
+        raise TokenError(_("This link has already been used or is no longer valid."))
     change_password(user, password)
     return user
 
@@ -213,11 +226,11 @@ def request_email_change(*, user: User, new_email: str, password: str) -> None:
     """Mail a confirmation link to the new address; the email changes only when it is opened."""
     new_email = new_email.strip().lower()
     if not user.check_password(password):
-        raise AccountError("The password is not right.")
+        raise AccountError(_("The password is not right."))
     if new_email == user.email:
-        raise AccountError("That is already your address.")
+        raise AccountError(_("That is already your address."))
     if db.session.scalar(select(User.id).where(User.email == new_email)) is not None:
-        raise AccountError("That address is already used by another account.")
+        raise AccountError(_("That address is already used by another account."))
     token = _make_token({"uid": user.id, "old": user.email, "new": new_email}, EMAIL_PURPOSE)
     queue_mail(
         "confirm_email",
@@ -235,9 +248,9 @@ def confirm_email_change(*, token: str) -> User:
     data = _read_token(token, EMAIL_PURPOSE, "MYBLOG_EMAIL_TOKEN_SECONDS")
     user = db.session.get(User, data["uid"]) if isinstance(data.get("uid"), int) else None
     if user is None or data.get("old") != user.email or not isinstance(data.get("new"), str):
-        raise TokenError("This link has already been used or is no longer valid.")
+        raise TokenError(_("This link has already been used or is no longer valid."))
     if db.session.scalar(select(User.id).where(User.email == data["new"])) is not None:
-        raise AccountError("That address is already used by another account.")
+        raise AccountError(_("That address is already used by another account."))
     user.email = data["new"]
     db.session.commit()
     return user
@@ -250,7 +263,7 @@ def invite_author(*, email: str, role: Role, inviter: User) -> None:
     """Mail an invitation to create an account with the given role; commits."""
     email = email.strip().lower()
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("That address already has an account.")
+        raise AccountError(_("That address already has an account."))
     token = _make_token({"email": email, "role": role.value, "by": inviter.id}, INVITE_PURPOSE)
     queue_mail(
         "invite",
@@ -268,9 +281,9 @@ def read_invitation(token: str) -> tuple[str, Role]:
     data = _read_token(token, INVITE_PURPOSE, "MYBLOG_INVITE_TOKEN_SECONDS")
     email, role = data.get("email"), data.get("role")
     if not isinstance(email, str) or role not in (Role.AUTHOR.value, Role.ADMIN.value):
-        raise TokenError("This link is not valid.")
+        raise TokenError(_("This link is not valid."))
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise TokenError("This invitation has already been used.")
+        raise TokenError(_("This invitation has already been used."))
     return email, Role(role)
 
 

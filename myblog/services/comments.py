@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.orm import joinedload
@@ -111,24 +112,30 @@ def accepts_comments(post: Post | PostView, now: datetime) -> bool:
 
 def _check_spam(data: CommentInput, submission: Submission, now: datetime) -> None:
     if submission.honeypot.strip():
-        raise CommentError("Your comment could not be accepted.")
+        raise CommentError(_("Your comment could not be accepted."))
     if submission.started_at is None:
-        raise CommentError("The form expired; please submit it again.")
+        raise CommentError(_("The form expired; please submit it again."))
     age = (now - submission.started_at).total_seconds()
     if age > MAX_FORM_AGE_SECONDS:
-        raise CommentError("The form expired; please submit it again.")
+        raise CommentError(_("The form expired; please submit it again."))
     if age < MIN_FILL_SECONDS:
-        raise CommentError("That was quick! Please check your comment and submit it again.")
+        raise CommentError(_("That was quick! Please check your comment and submit it again."))
     if count_links(data.body) > MAX_LINKS:
-        raise CommentError(f"A comment may hold at most {MAX_LINKS} links.")
+        raise CommentError(_("A comment may hold at most %(num)s links.", num=MAX_LINKS))
 
 
 def _check_body(body: str) -> str:
     body = body.strip()
     if not body:
-        raise CommentError("The comment is empty.")
+        raise CommentError(_("The comment is empty."))
     if len(body) > MAX_BODY:
-        raise CommentError(f"A comment may be at most {MAX_BODY} characters ({len(body)} given).")
+        raise CommentError(
+            _(
+                "A comment may be at most %(num)s characters (%(given)s given).",
+                num=MAX_BODY,
+                given=len(body),
+            )
+        )
     return body
 
 
@@ -137,7 +144,7 @@ def _parent(post: Post, parent_id: int | None) -> Comment | None:
         return None
     parent = db.session.get(Comment, parent_id)
     if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
-        raise CommentError("The comment you are replying to is not there any more.")
+        raise CommentError(_("The comment you are replying to is not there any more."))
     return parent
 
 
@@ -173,7 +180,7 @@ def submit_comment(
     blog's setting."""
     now = now or utcnow()
     if not accepts_comments(post, now):
-        raise CommentsClosed("Comments are closed for this post.")
+        raise CommentsClosed(_("Comments are closed for this post."))
     if user is None:
         _check_spam(data, submission, now)
     body = _check_body(data.body)
@@ -212,7 +219,7 @@ def _identity(data: CommentInput, user: User | None) -> tuple[str, str, str | No
         return user.display_name, user.email, None
     name, email = data.name.strip(), data.email.strip().lower()
     if not name or not email:
-        raise CommentError("Your name and email address are needed.")
+        raise CommentError(_("Your name and email address are needed."))
     return name, email, data.website.strip() or None
 
 
@@ -314,7 +321,7 @@ def moderate(user: User, action: str, ids: Iterable[int]) -> int:
     Comments the user may not moderate are left alone. Returns how many were changed.
     """
     if action not in Action.ALL:
-        raise CommentError("Unknown action.")
+        raise CommentError(_("Unknown action."))
     wanted = sorted({int(i) for i in ids})[:500]
     if not wanted:
         return 0

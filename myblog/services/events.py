@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Row, and_, case, delete, func, select, text
 
 from myblog.extensions import db
@@ -342,14 +343,26 @@ def notice(event: EventView) -> Notice:
     data = event.data
     if event.kind is EventKind.PENDING_COMMENT:
         return Notice(
-            f"{data.get('name')} commented on “{data.get('post_title')}”: waiting for you",
+            _(
+                "%(name)s commented on “%(title)s”: waiting for you",
+                name=data.get("name"),
+                title=data.get("post_title"),
+            ),
             "admin.list_comments",
             {"status": "pending", "_anchor": f"c{event.comment_id}"},
         )
     if event.kind is EventKind.MAIL_FAILED:
         return Notice(
-            f"A mail to {data.get('to')} was given up on: {data.get('subject')}",
+            _(
+                "A mail to %(address)s was given up on: %(subject)s",
+                address=data.get("to"),
+                subject=data.get("subject"),
+            ),
             "admin.list_outbox",
             {"status": "failed"},
         )
-    return Notice(f"{data.get('email')} confirmed a subscription", "admin.list_subscribers", {})
+    return Notice(
+        _("%(email)s confirmed a subscription", email=data.get("email")),
+        "admin.list_subscribers",
+        {},
+    )

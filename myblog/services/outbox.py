@@ -15,12 +15,13 @@ from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
 from flask import current_app
+from flask_babel import force_locale, refresh
 from sqlalchemy import insert
 
 from myblog.extensions import db
 from myblog.models import OutboxEmail, OutboxStatus
 from myblog.models.types import utcnow
-from myblog.services.site import site_language
+from myblog.services.site import known_language, site_language
 
 # --- composing: templated mail in the blog's language ----------------------------------------
 
@@ -34,30 +35,28 @@ class RenderedMail:
     html: str
 
 
-def _template_names(name: str, extension: str, language: str) -> list[str]:
-    # the blog's language first, English (email/<name>.<ext>) when there is no translation
-    names = [f"email/{name}.{extension}"]
-    if language and language != "en":
-        names.insert(0, f"email/{language}/{name}.{extension}")
-    return names
-
-
 def render_mail(name: str, *, language: str | None = None, **context: object) -> RenderedMail:
-    """Render email/[<language>/]<name>.txt and .html; the subject is the text part's
-    `{% set subject %}…{% endset %}`, so it is translated with the body.
+    """Render email/<name>.txt and .html in the blog's default language (or `language`); the
+    subject is the text part's `{% set subject %}…{% endset %}`, so it is translated with the
+    body.
 
-    Only `context` reaches the templates (no request context processors): mail is also
-    rendered by background passes outside any request, so links come in ready-made.
+    Mail has no reader to ask, so the message catalog is the blog's, and its dates are in the
+    blog's time zone. Only `context` reaches the templates (no request context processors):
+    mail is also rendered by background passes outside any request, so links come in
+    ready-made.
     """
     env = current_app.jinja_env
-    language = language or site_language()
-    context["language"] = language
-    text_module = env.select_template(_template_names(name, "txt", language)).make_module(context)
-    html = env.select_template(_template_names(name, "html", language)).render(context)
-    subject = " ".join(str(getattr(text_module, "subject", "")).split())
+    language = known_language(language) or site_language()
+    context["language"] = language.replace("_", "-")  # for <html lang>
+    with force_locale(language):
+        refresh()  # a long-lived background context keeps no stale language or time zone
+        text_module = env.get_template(f"email/{name}.txt").make_module(context)
+        html = env.get_template(f"email/{name}.html").render(context)
+        subject = " ".join(str(getattr(text_module, "subject", "")).split())
+        text = str(text_module).strip() + "\n"
     if not subject:
         raise ValueError(f"email/{name}.txt sets no subject")
-    return RenderedMail(subject=subject, text=str(text_module).strip() + "\n", html=html)
+    return RenderedMail(subject=subject, text=text, html=html)
 
 
 def queue_mail(

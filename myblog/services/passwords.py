@@ -6,11 +6,16 @@ import gzip
 from functools import cache
 from pathlib import Path
 
+from flask_babel import lazy_gettext
+
 MIN_PASSWORD_LENGTH = 8
 # Django's list of 20,000 common passwords (lower case), vendored: see myblog/data/README.md
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
-TOO_SHORT = f"The password must be at least {MIN_PASSWORD_LENGTH} characters."
-TOO_COMMON = (
+# messages, translated when shown (str() of them reads the page's language)
+TOO_SHORT = lazy_gettext(
+    "The password must be at least %(num)s characters.", num=MIN_PASSWORD_LENGTH
+)
+TOO_COMMON = lazy_gettext(
     "This password is one of the most common ones, which attackers try first. Choose another."
 )
 
@@ -32,7 +37,7 @@ def is_common(password: str) -> bool:
 def password_problem(password: str) -> str | None:
     """Why this new password is refused, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return TOO_SHORT
+        return str(TOO_SHORT)
     if is_common(password):
-        return TOO_COMMON
+        return str(TOO_COMMON)
     return None

@@ -8,19 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from myblog.extensions import db
-from myblog.models import Post, PostStatus, Tag, User
+from myblog.models import Category, Post, PostRevision, PostStatus, Tag, User
 from myblog.models.types import utcnow
 from myblog.queries.listings import forget_archive
 from myblog.services.announcements import announce
 from myblog.services.markdown import make_excerpt, render_markdown
+from myblog.services.revisions import keep_revision
+from myblog.services.search import index_post, matching_posts, reindex_posts
 from myblog.services.slugs import slugify, unique_slug
-from myblog.services.taxonomy import TaxonomyError, get_or_create_tags
+from myblog.services.taxonomy import TaxonomyError, get_or_create_tags, get_or_create_term
 
 MAX_BODY = 500_000
 MAX_SUMMARY = 300
@@ -43,6 +46,8 @@ class PostInput:
     tags: Sequence[str] = ()
     allow_comments: bool = True
     summary: str = ""
+    # a category made on the spot from the editor (used instead of category_id when given)
+    new_category: str = ""
 
 
 _FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
@@ -80,7 +85,7 @@ def _schedule(post: Post, status: PostStatus, when: datetime | None, now: dateti
         return
     if status is PostStatus.SCHEDULED:
         if when is None:
-            raise PostError("Choose the date and time at which the post goes live.")
+            raise PostError(_("Choose the date and time at which the post goes live."))
         post.status = PostStatus.SCHEDULED if when > now else PostStatus.PUBLISHED
         post.published_at = when
         return
@@ -96,13 +101,14 @@ def save_post(
     post: Post | None = None,
     now: datetime | None = None,
     imported: Imported | None = None,
+    restored_from: int | None = None,
 ) -> Post:
     """Create or update a post: slug, rendered HTML, excerpt, tags, schedule; commits (an
     `imported` post is only flushed: see Imported)."""
     now = now or utcnow()
     title = data.title.strip()
     if not title:
-        raise PostError("A post needs a title.")
+        raise PostError(_("A post needs a title."))
     try:
         with db.session.no_autoflush:
             post = _apply(data, title=title, author=author, post=post, now=now)
@@ -110,10 +116,13 @@ def save_post(
         # a half-built post (or its new tags) must not ride along on the caller's next commit
         db.session.rollback()
         raise
+    index_post(post)  # the index entry is committed with the post, or not at all
     if imported is not None:
         _keep_history(post, data, imported, now)
         db.session.flush()
         return post
+    # every save is kept as a revision, in the same commit as the save
+    keep_revision(post, author=author, now=now, restored_from=restored_from)
     # a post that is live now mails its subscribers once, in the same commit as the save
     announce(post, now=now)
     db.session.commit()
@@ -127,7 +136,7 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
         db.session.add(post)
     requested = slugify(data.slug) if data.slug.strip() else ""
     if requested and _slug_taken(requested, post.id):
-        raise PostError(f"The slug “{requested}” is already used by another post.")
+        raise PostError(_("The slug “%(slug)s” is already used by another post.", slug=requested))
     if not requested:
         base = post.slug if post.slug else slugify(title)
         requested = unique_slug(base, lambda s: _slug_taken(s, post.id))
@@ -139,6 +148,8 @@ def _apply(data: PostInput, *, title: str, author: User, post: Post | None, now:
     post.excerpt = post.summary or make_excerpt(post.body)
     post.title = title
     post.category_id = data.category_id
+    if data.new_category.strip():
+        post.category_id = get_or_create_term(Category, data.new_category).id
     post.tags = get_or_create_tags(data.tags)
     post.allow_comments = data.allow_comments
     _schedule(post, data.status, data.published_at, now)
@@ -154,10 +165,28 @@ def _keep_history(post: Post, data: PostInput, imported: Imported, now: datetime
         post.announced_at = now  # a back catalogue moving in is not news: nobody is mailed
 
 
+def restore_revision(post: Post, revision: PostRevision, *, user: User) -> Post:
+    """Save the post again with an earlier revision's title and body (its other settings as they
+    are now): the restored text becomes a new revision; commits."""
+    data = PostInput(
+        title=revision.title or post.title,
+        body=revision.body,
+        slug=post.slug,
+        status=post.status,
+        published_at=post.published_at,
+        category_id=post.category_id,
+        tags=[tag.name for tag in post.tags],
+        allow_comments=post.allow_comments,
+        summary=post.summary,
+    )
+    return save_post(data, author=user, post=post, restored_from=revision.id)
+
+
 def delete_post(post: Post) -> bool:
     """Delete a post for good, with its tags' links and its comments (the foreign keys' ON
-    DELETE CASCADE); commits. False when it was already gone, deleted meanwhile by another
-    request: one DELETE by id, so a race finds nothing to delete instead of failing."""
+    DELETE CASCADE) and its search index entry (that foreign key on PostgreSQL, a trigger on
+    SQLite); commits. False when it was already gone, deleted meanwhile by another request:
+    one DELETE by id, so a race finds nothing to delete instead of failing."""
     result = db.session.execute(delete(Post).where(Post.id == post.id))
     db.session.commit()
     forget_archive()
@@ -165,7 +194,8 @@ def delete_post(post: Post) -> bool:
 
 
 def promote_due_posts(now: datetime | None = None) -> list[Post]:
-    """Mark scheduled posts whose time has come as published; returns them."""
+    """Mark scheduled posts whose time has come as published; returns them. (Search needs no
+    write: it filters by the same visibility rule, so a post is found once its time comes.)"""
     now = now or utcnow()
     due = list(
         db.session.scalars(
@@ -198,6 +228,7 @@ def rerender_all(progress: Callable[[int], None] | None = None, batch: int = 200
             post.body_html = render_markdown(without_title_heading(post.body, post.title))
             post.excerpt = post.summary or make_excerpt(post.body)
             flag_modified(post, "updated_at")  # written back as it is: no onupdate
+        reindex_posts([post.id for post in posts])
         db.session.commit()
         count += len(posts)
         last_id = posts[-1].id
@@ -229,9 +260,10 @@ def visible_post(slug: str, *, viewer: User | None, now: datetime | None = None)
 
 
 def manageable_posts(
-    *, user: User, page: int, per_page: int, status: PostStatus | None = None
+    *, user: User, page: int, per_page: int, status: PostStatus | None = None, search: str = ""
 ) -> Pagination:
-    """Posts this user may manage (all for admins, own for authors), newest change first."""
+    """Posts this user may manage (all for admins, own for authors), newest change first;
+    with `search`, only those matching it (in any status)."""
     query = (
         select(Post)
         .options(
@@ -246,6 +278,8 @@ def manageable_posts(
         query = query.where(Post.author_id == user.id)
     if status is not None:
         query = query.where(Post.status == status)
+    if search.strip():
+        query = query.where(matching_posts(search))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 

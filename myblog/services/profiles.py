@@ -8,6 +8,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from myblog.extensions import db
 from myblog.models import Profile, User
@@ -43,11 +44,11 @@ def update_profile(user: User, data: ProfileInput) -> Profile:
     bio = data.bio.strip()
     website = data.website.strip()
     if not name or len(name) > MAX_DISPLAY_NAME:
-        raise ProfileError(f"A display name has 1 to {MAX_DISPLAY_NAME} characters.")
+        raise ProfileError(_("A display name has 1 to %(max)d characters.", max=MAX_DISPLAY_NAME))
     if len(bio) > MAX_BIO:
-        raise ProfileError(f"A bio may be at most {MAX_BIO} characters.")
+        raise ProfileError(_("A bio may be at most %(max)d characters.", max=MAX_BIO))
     if website and urlsplit(website).scheme not in ("http", "https"):
-        raise ProfileError("A website starts with http:// or https://.")
+        raise ProfileError(_("A website starts with http:// or https://."))
     profile = _profile(user)
     profile.display_name, profile.bio, profile.website = name, bio or None, website or None
     db.session.commit()

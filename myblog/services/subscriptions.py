@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -67,11 +68,11 @@ def normalise_email(raw: str) -> str:
     """The address as stored: trimmed, lower-case, syntactically valid; else SubscriptionError."""
     address = raw.strip().lower()
     if not address or len(address) > 254:
-        raise SubscriptionError("Enter a valid email address.")
+        raise SubscriptionError(_("Enter a valid email address."))
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
-        raise SubscriptionError("That is not a valid email address.") from None
+        raise SubscriptionError(_("That is not a valid email address.")) from None
     return address
 
 
@@ -154,7 +155,7 @@ def subscribe(email: str, *, now: datetime | None = None) -> SubscribeOutcome:
 def _address_in(data: dict[str, object]) -> str:
     address = data.get("e")
     if not isinstance(address, str) or not address:
-        raise TokenError("This link is not valid.")
+        raise TokenError(_("This link is not valid."))
     return address
 
 
@@ -185,7 +186,7 @@ def confirm(token: str, *, now: datetime | None = None) -> LinkResult[ConfirmOut
     if _find(address) is not None:
         return LinkResult(ConfirmOutcome.ALREADY_CONFIRMED, address)
     raise TokenError(
-        "This subscription was cancelled after the link was sent. Subscribe again if you like."
+        _("This subscription was cancelled after the link was sent. Subscribe again if you like.")
     )
 
 

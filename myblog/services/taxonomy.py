@@ -7,11 +7,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from myblog.extensions import db
 from myblog.models import Category, Post, Tag, post_tags
+from myblog.services.search import reindex_posts
 from myblog.services.slugs import slugify, unique_slug
 
 _SPLIT = re.compile(r"[,，、;；]")
@@ -37,9 +39,9 @@ def split_tags(text: str) -> list[str]:
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise TaxonomyError("A name is required.")
+        raise TaxonomyError(_("A name is required."))
     if len(name) > MAX_NAME:
-        raise TaxonomyError(f"A name may have at most {MAX_NAME} characters.")
+        raise TaxonomyError(_("A name may have at most %(max)d characters.", max=MAX_NAME))
     return name
 
 
@@ -93,7 +95,7 @@ def create_category(name: str) -> Category:
     """Create a category; refuses a name already in use."""
     name = _clean_name(name)
     if _by_name(Category, name) is not None:
-        raise TaxonomyError(f"A category named “{name}” already exists.")
+        raise TaxonomyError(_("A category named “%(name)s” already exists.", name=name))
     category = Category(name=name, slug=_new_slug(Category, name))
     db.session.add(category)
     db.session.commit()
@@ -105,10 +107,12 @@ def rename(term: Term, new_name: str) -> Term:
     name = _clean_name(new_name)
     other = _by_name(type(term), name)
     if other is not None and other.id != term.id:
-        raise TaxonomyError(f"“{name}” already exists: merge into it instead.")
+        raise TaxonomyError(_("“%(name)s” already exists: merge into it instead.", name=name))
     if name != term.name:
         term.name = name
         term.slug = _new_slug(type(term), name, own_id=term.id)
+        if isinstance(term, Tag):
+            reindex_posts(_tagged(term.id))  # the posts' index entries hold tag names
     db.session.commit()
     return term
 
@@ -126,7 +130,7 @@ def merge(source: Category | Tag, target: Category | Tag) -> None:
 def merge_categories(source: Category, target: Category) -> None:
     """Move every post of `source` to `target`, then delete `source`."""
     if source.id == target.id:
-        raise TaxonomyError("Choose a different category to merge into.")
+        raise TaxonomyError(_("Choose a different category to merge into."))
     with _target_kept(target):
         db.session.execute(
             update(Post).where(Post.category_id == source.id).values(category_id=target.id)
@@ -137,8 +141,9 @@ def merge_categories(source: Category, target: Category) -> None:
 def merge_tags(source: Tag, target: Tag) -> None:
     """Give `target` to every post tagged `source`, then delete `source`."""
     if source.id == target.id:
-        raise TaxonomyError("Choose a different tag to merge into.")
+        raise TaxonomyError(_("Choose a different tag to merge into."))
     already = select(post_tags.c.post_id).where(post_tags.c.tag_id == target.id)
+    tagged = _tagged(source.id)
     with _target_kept(target):
         db.session.execute(
             insert(post_tags).from_select(
@@ -150,6 +155,7 @@ def merge_tags(source: Tag, target: Tag) -> None:
         )
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == source.id))
         _delete_row(source)
+        reindex_posts(tagged)
 
 
 def delete_term(term: Category | Tag) -> bool:
@@ -158,10 +164,16 @@ def delete_term(term: Category | Tag) -> bool:
     if isinstance(term, Category):
         db.session.execute(update(Post).where(Post.category_id == term.id).values(category_id=None))
     else:
+        tagged = _tagged(term.id)
         db.session.execute(delete(post_tags).where(post_tags.c.tag_id == term.id))
+        reindex_posts(tagged)
     deleted = _delete_row(term)
     db.session.commit()
     return deleted
+
+
+def _tagged(tag_id: int) -> list[int]:
+    return list(db.session.scalars(select(post_tags.c.post_id).where(post_tags.c.tag_id == tag_id)))
 
 
 def _delete_row(term: Category | Tag) -> bool:
@@ -187,8 +199,8 @@ def _target_kept(target: Category | Tag) -> Iterator[None]:
         pass
     db.session.rollback()
     if db.session.scalar(still_there) is None:
-        raise TaxonomyError(f"“{name}” was deleted meanwhile: choose another.")
-    raise TaxonomyError("The posts changed meanwhile: please try again.")
+        raise TaxonomyError(_("“%(name)s” was deleted meanwhile: choose another.", name=name))
+    raise TaxonomyError(_("The posts changed meanwhile: please try again."))
 
 
 def categories() -> list[Category]:

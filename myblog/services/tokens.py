@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -36,9 +37,9 @@ def read_token(
     try:
         data = serializer.loads(token, max_age=max_age)
     except SignatureExpired:
-        raise TokenError("This link has expired. Ask for a new one.") from None
+        raise TokenError(_("This link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise TokenError("This link is not valid.") from None
+        raise TokenError(_("This link is not valid.")) from None
     if not isinstance(data, dict):
-        raise TokenError("This link is not valid.")
+        raise TokenError(_("This link is not valid."))
     return data

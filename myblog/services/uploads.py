@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from myblog.extensions import db
@@ -42,7 +43,6 @@ __all__ = [
     "store_image",
 ]
 
-UNSUPPORTED_MESSAGE = "That file is not a supported image (PNG, JPEG, GIF or WebP)."
 MAX_DISPLAY_NAME = 255
 FILE_MODE = 0o644
 
@@ -168,11 +168,13 @@ def keep_image(
     """
     match = _STORED_NAME.fullmatch(filename)
     if match is None:
-        raise UploadError(f"“{filename}” is not the name of an uploaded image.")
+        raise UploadError(_("“%(name)s” is not the name of an uploaded image.", name=filename))
     image, detected = _decode(_read_limited(data, max_bytes), max_pixels)
     output = _OUTPUTS[detected]
     if output.extension != "." + match.group(1) or detected == "GIF":
-        raise UploadError(f"“{filename}” does not hold the kind of image its name says.")
+        raise UploadError(
+            _("“%(name)s” does not hold the kind of image its name says.", name=filename)
+        )
     _write_atomically(Path(upload_dir), filename, data)
     return StoredImage(filename, output.content_type, len(data), image.width, image.height)
 
@@ -192,10 +194,14 @@ def _read_limited(data: bytes | IO[bytes], max_bytes: int) -> bytes:
             remaining -= len(chunk)
         raw = b"".join(chunks)
     if not raw:
-        raise UploadError("The uploaded file is empty.")
+        raise UploadError(_("The uploaded file is empty."))
     if len(raw) > max_bytes:
-        raise UploadError(f"That file is larger than {_format_limit(max_bytes)}.")
+        raise UploadError(_("That file is larger than %(limit)s.", limit=_format_limit(max_bytes)))
     return raw
+
+
+def _unsupported() -> str:
+    return str(_("That file is not a supported image (PNG, JPEG, GIF or WebP)."))
 
 
 def _format_limit(max_bytes: int) -> str:
@@ -227,9 +233,9 @@ def _decode(raw: bytes, max_pixels: int) -> tuple[Image.Image, str]:
             raise _too_many_pixels() from exc
         except Exception as exc:
             # Hostile files make Pillow raise all sorts (OSError, SyntaxError, struct.error, …).
-            raise UploadError(UNSUPPORTED_MESSAGE) from exc
+            raise UploadError(_unsupported()) from exc
     if detected not in _OUTPUTS:
-        raise UploadError(UNSUPPORTED_MESSAGE)
+        raise UploadError(_unsupported())
     return image, detected
 
 
@@ -240,7 +246,7 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
 
 
 def _too_many_pixels() -> UploadError:
-    return UploadError("That image has too many pixels.")
+    return UploadError(_("That image has too many pixels."))
 
 
 def _strip(image: Image.Image, output: _Output) -> Image.Image:

@@ -141,7 +141,7 @@ def test_the_admin_badge_counts_what_arrives(blog, page, console):
     log_in(page, base)
     page.goto(base + "/admin/")
     following(page)
-    badge = page.locator(".live-badge")
+    badge = page.locator("#admin-nav .live-badge")
     expect(badge).to_be_hidden()
     guest_comment(app, slug, "Please approve")
     expect(badge).to_have_text("1")

@@ -37,7 +37,7 @@ def test_the_owner_sees_subscribers_with_counts_and_states(app, client):
     html = response.get_data(as_text=True)
     for text in ("All (5)", "Confirmed (2)", "Pending (3)", "ann@example.com", "+bob@example.com"):
         assert text in html
-    assert "2026-02-01 08:30" in html
+    assert "Feb 1, 2026, 08:30" in html  # in the blog's zone (UTC) and language
     assert 'href="/admin/subscribers"' in html  # the admin menu's link
     assert 'href="/admin/subscribers.csv"' in html
 

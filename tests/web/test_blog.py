@@ -50,7 +50,11 @@ def test_home_lists_published_posts_newest_first_with_their_details(app, client,
     assert positions == sorted(positions), "factory posts are created newest first"
     with app.app_context():
         first = db.session.get(Post, ids[0])
-        title, date = first.title, first.published_at.strftime("%Y-%m-%d")
+        # an English page, in the blog's zone (UTC): "Nov 29, 2026"
+        title, date = (
+            first.title,
+            f"{first.published_at:%b} {first.published_at.day}, {first.published_at:%Y}",
+        )
     assert f">{title}</a>" in html
     assert f">{date}</time>" in html
     assert 'href="/category/python">Python</a>' in html
@@ -192,6 +196,7 @@ def test_script_in_markdown_is_not_on_the_page(app, client, factory):
     # where the title's "</script>" is written \u003c/script\u003e and cannot end the block
     assert re.findall(r"<script[^>]*>", html) == [
         '<script type="application/ld+json">',
+        '<script src="/static/js/theme.js">',
         '<script src="/static/vendor/bootstrap/bootstrap.bundle.min.js">',
         '<script src="/static/js/comments.js" defer>',
         '<script src="/static/js/live.js" defer>',

@@ -13,6 +13,7 @@ from writing import new_user, owner
 
 from myblog.extensions import db
 from myblog.models import Post, User
+from myblog.services.site import get_site
 
 
 def test_a_blog_exported_imported_into_an_empty_one_and_exported_again_is_the_same(
@@ -149,3 +150,24 @@ def test_exports_of_imported_blogs_are_deterministic(app, tmp_path, name):
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
     with app.app_context():
         assert owner().username == "owner"
+
+
+def test_a_backup_carries_the_default_language_and_time_zone(app, make_app, tmp_path):
+    fill_blog(app)
+    run(app, "export", str(tmp_path / "out"))
+    blog = make_app(setup=False)
+    assert run(blog, "import", str(tmp_path / "out")).exit_code == 0
+    with blog.app_context():
+        site = get_site()
+        assert site is not None and (site.language, site.timezone) == ("zh_CN", "Asia/Shanghai")
+    # a backup made before languages were locales and blogs had a zone
+    settings = tmp_path / "out" / "site.json"
+    old = json.loads(settings.read_text())
+    old["language"] = "zh"
+    del old["timezone"]
+    settings.write_text(json.dumps(old))
+    older = make_app(setup=False)
+    assert run(older, "import", str(tmp_path / "out")).exit_code == 0
+    with older.app_context():
+        site = get_site()
+        assert site is not None and (site.language, site.timezone) == ("zh_CN", "UTC")

@@ -481,7 +481,8 @@ def test_the_untouched_form_from_memory_is_the_form_the_widgets_render(
         client.get("/")  # shows the "welcome back" message once
     assert app.jinja_env.auto_reload is False  # tests run templates as production does
     remembered = client.get(f"/post/{slug}")
-    assert app.extensions["myblog.comment_fields"][signed_in].startswith('<div class="hp-field"')
+    fields = app.extensions["myblog.comment_fields"][signed_in, "en"]  # per language
+    assert fields.startswith('<div class="hp-field"')
     app.jinja_env.auto_reload = True  # as in development: nothing is remembered
     try:
         rendered = client.get(f"/post/{slug}")

@@ -12,7 +12,8 @@ MAX_STATEMENTS = 5
 # a listing is one statement (tags packed in its rows), a term page adds its term, the post
 # page reads post+tags, both neighbours, and the comment thread; a feed is one statement (a term's
 # feed adds its term), the sitemap one while it fits in one page (sitemap-N one each, its index
-# one more: see test_the_sitemap_index_and_its_pages_run_a_fixed_count), robots.txt none
+# one more: see test_the_sitemap_index_and_its_pages_run_a_fixed_count), robots.txt none,
+# search one (the ranked page of matches with their byline, text and the total)
 EXPECTED = {
     "home": 1,
     "post": 3,
@@ -28,6 +29,7 @@ EXPECTED = {
     "author feed": 2,
     "sitemap": 1,
     "robots": 0,
+    "search": 1,
 }
 START = datetime(2024, 6, 28, 12, tzinfo=UTC)  # every post falls in June 2024
 
@@ -64,6 +66,7 @@ def test_public_pages_run_the_same_few_queries_with_10_or_1000_posts(
         "author feed": "/author/owner/feed.xml",
         "sitemap": "/sitemap.xml",
         "robots": "/robots.txt",
+        "search": "/search?q=text",
     }
 
     small = {name: statements_for(client, count_queries, path) for name, path in pages.items()}

@@ -36,6 +36,8 @@ def upload(client, content: bytes | None, filename: str = "photo.png", **kwargs)
     # the editor page gives a logged-in client its token; the login page, an anonymous one
     token = csrf_from(client, kwargs.pop("token_from", "/admin/posts/new"))
     data = {} if content is None else {"image": (io.BytesIO(content), filename)}
+    if "alt" in kwargs:
+        data["alt"] = kwargs.pop("alt")
     return client.post(
         "/admin/uploads",
         data=data,
@@ -71,12 +73,19 @@ def test_anonymous_uploads_go_to_the_login_page(client, app):
     assert stored_files(app) == []
 
 
+def test_the_writers_alt_text_goes_into_the_markdown_escaped(editor):
+    response = upload(editor, png_bytes(), alt="  The [old] harbour\n at dawn ")
+    data = response.get_json()
+    assert data["markdown"] == f"![The \\[old\\] harbour at dawn]({data['url']})"
+
+
 def test_a_png_is_stored_and_served_back_safely(editor, app):
     response = upload(editor, png_bytes((12, 8)), filename="My Photo.png")
     assert response.status_code == 201
     data = response.get_json()
     assert STORED_URL.match(data["url"])
-    assert data["markdown"] == f"![My_Photo]({data['url']})"
+    # the alt text is what the writer wrote when the editor asked, never the file's name
+    assert data["markdown"] == f"![]({data['url']})"
     assert (data["width"], data["height"]) == (12, 8)
     with app.app_context():
         row = db.session.scalars(select(Upload)).one()

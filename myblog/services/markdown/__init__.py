@@ -18,9 +18,10 @@ def _engine() -> ModuleType:
     return engine
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown source to sanitised HTML that is safe to mark as `Markup`."""
-    result: str = _engine().render_markdown(text)
+def render_markdown(text: str, *, source_lines: bool = False) -> str:
+    """Render Markdown source to sanitised HTML that is safe to mark as `Markup`; with
+    `source_lines` (the editor's preview), blocks carry `data-line`, their first source line."""
+    result: str = _engine().render_markdown(text, source_lines=source_lines)
     return result
 
 

@@ -10,6 +10,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
@@ -153,14 +154,47 @@ def _render_fence(
     lexer = _lexer_for(language) if language else None
     if lexer is None:  # the same code box, without colours
         code = escapeHtml(token.content)
-        return f'<div class="highlight"><pre><code>{code}</code></pre></div>\n'
-    return str(highlight(token.content, lexer, _FORMATTER))
+        html = f'<div class="highlight"><pre><code>{code}</code></pre></div>\n'
+    else:
+        html = str(highlight(token.content, lexer, _FORMATTER))
+    return _with_line(html, token)
+
+
+# -- the editor's preview: block elements carry the source line they start on ---------------
+
+# the blocks that the preview scrolls to, each marked with its first source line (token.map)
+_LINE_BLOCKS = frozenset(
+    {
+        "paragraph_open", "heading_open", "bullet_list_open", "ordered_list_open",
+        "list_item_open", "blockquote_open", "table_open", "hr", "fence", "code_block",
+    }
+)  # fmt: skip
+PREVIEW_ATTRIBUTES: dict[str, set[str]] = {"*": {"data-line"}}
+
+
+def source_lines_rule(state: StateCore) -> None:
+    """A core rule: with `source_lines` in the render's env (the editor's preview), give each
+    block a `data-line` attribute, so the preview can follow the writer's cursor."""
+    if not state.env.get("source_lines"):
+        return
+    for token in state.tokens:
+        if token.map and token.type in _LINE_BLOCKS:
+            token.attrSet("data-line", str(token.map[0]))
+
+
+def _with_line(html: str, token: Token) -> str:
+    # the code box and the table wrapper are drawn here, not by renderToken: put the mark on
+    line = token.attrGet("data-line")
+    if line is None or not html.startswith("<div "):
+        return html
+    return f'<div data-line="{line}" {html[5:]}'
 
 
 def _render_table_open(
     self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
 ) -> str:
-    return '<div class="table-responsive" tabindex="0">\n<table class="table">\n'
+    html = '<div class="table-responsive" tabindex="0">\n<table class="table">\n'
+    return _with_line(html, tokens[idx])
 
 
 def _render_table_close(
@@ -207,6 +241,7 @@ def _build_markdown() -> MarkdownIt:
     )  # fmt: skip
     md.core.ruler.after("inline", "emoji", emoji_rule)
     md.core.ruler.after("anchor", "toc", toc_rule)
+    md.core.ruler.push("source_lines", source_lines_rule)
     md.linkify = CjkAwareLinkify()
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("table_open", _render_table_open)
@@ -222,17 +257,20 @@ _MD = _build_markdown()
 _TABINDEX = re.compile(r'tabindex="[^"]*"')
 
 
-def _sanitise(raw_html: str) -> str:
+def _sanitise(raw_html: str, *, source_lines: bool = False) -> str:
     # a scrolling table's wrapper is reachable by the keyboard; no tabindex chooses an order
-    return _TABINDEX.sub('tabindex="0"', _clean(raw_html))
+    return _TABINDEX.sub('tabindex="0"', _clean(raw_html, source_lines=source_lines))
 
 
-def _clean(raw_html: str) -> str:
+def _clean(raw_html: str, *, source_lines: bool = False) -> str:
+    attributes = (
+        {**ALLOWED_ATTRIBUTES, **PREVIEW_ATTRIBUTES} if source_lines else ALLOWED_ATTRIBUTES
+    )
     return nh3.clean(
         raw_html,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(CLEAN_CONTENT_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes=attributes,
         set_tag_attribute_values=FORCED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=set(ALLOWED_URL_SCHEMES),
@@ -241,10 +279,12 @@ def _clean(raw_html: str) -> str:
     )
 
 
-def render_markdown(text: str) -> str:
-    """Render Markdown source to sanitised HTML that is safe to mark as `Markup`."""
+def render_markdown(text: str, *, source_lines: bool = False) -> str:
+    """Render Markdown source to sanitised HTML that is safe to mark as `Markup`; with
+    `source_lines` (the editor's preview), blocks carry `data-line`, their first source line."""
     with mathml.formulas() as put_formulas:
-        return put_formulas(_sanitise(_MD.render(text)))
+        html = _MD.render(text, {"source_lines": True} if source_lines else None)
+        return put_formulas(_sanitise(html, source_lines=source_lines))
 
 
 def parse(text: str) -> list[Token]:

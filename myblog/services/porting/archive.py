@@ -12,6 +12,8 @@ import enum
 import json
 from typing import Any, TypeVar
 
+from flask_babel import gettext as _
+
 from myblog.models import CommentStatus, Role
 from myblog.services.porting.items import (
     Batch,
@@ -49,13 +51,15 @@ def _json(files: FileSet, name: str, default: Any) -> Any:
     try:
         return json.loads(files.read(name))
     except (ItemError, ValueError, RecursionError) as exc:
-        raise SourceError(f"The backup's {name} cannot be read: {exc}") from exc
+        raise SourceError(
+            _("The backup's %(name)s cannot be read: %(error)s", name=name, error=exc)
+        ) from exc
 
 
 def _list(files: FileSet, name: str) -> list[dict[str, Any]]:
     rows = _json(files, name, [])
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise SourceError(f"The backup's {name} is not a list of records.")
+        raise SourceError(_("The backup's %(name)s is not a list of records.", name=name))
     return rows
 
 
@@ -75,7 +79,7 @@ def _when(row: dict[str, Any], key: str) -> Any:
     try:
         return parse_when(row.get(key), key.replace("_", " "))
     except ItemError as exc:
-        raise SourceError(f"The backup has a bad date: {exc}.") from exc
+        raise SourceError(_("The backup has a bad date: %(error)s.", error=exc)) from exc
 
 
 def read_archive(files: FileSet) -> Batch:
@@ -88,11 +92,15 @@ def read_archive(files: FileSet) -> Batch:
         or manifest.get("format") != FORMAT
         or not isinstance(version, int)
     ):
-        raise SourceError(f"The backup's {MANIFEST} is not one myblog wrote.")
+        raise SourceError(_("The backup's %(name)s is not one myblog wrote.", name=MANIFEST))
     if version != VERSION:
         raise SourceError(
-            f"This backup is in format version {version}; this myblog reads version {VERSION} "
-            "only. Import it with the myblog that wrote it, or a newer one."
+            _(
+                "This backup is in format version %(version)s; this myblog reads version "
+                "%(ours)s only. Import it with the myblog that wrote it, or a newer one.",
+                version=version,
+                ours=VERSION,
+            )
         )
     batch = Batch(source=SOURCE, kind="myblog backup", files=files, problems=list(files.refused))
     batch.restore = Restore(
@@ -124,6 +132,7 @@ def _site(files: FileSet) -> SiteItem | None:
         about=about,
         comment_policy=_text(row, "comment_policy"),
         language=_text(row, "language"),
+        timezone=_text(row, "timezone"),
     )
 
 

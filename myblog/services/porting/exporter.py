@@ -112,6 +112,7 @@ def _site() -> Entries:
                 "tagline": site.tagline,
                 "comment_policy": site.comment_policy.value,
                 "language": site.language,
+                "timezone": site.timezone,
             }
         ),
     )

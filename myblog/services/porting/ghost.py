@@ -12,6 +12,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from flask_babel import gettext as _
+
 from myblog.models import PostStatus
 from myblog.services.porting.html_markdown import html_to_markdown
 from myblog.services.porting.items import (
@@ -38,12 +40,12 @@ def _database(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         document = json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise SourceError(f"That JSON file cannot be read: {exc}") from exc
+        raise SourceError(_("That JSON file cannot be read: %(error)s", error=exc)) from exc
     if isinstance(document, dict) and isinstance(document.get("db"), list) and document["db"]:
         document = document["db"][0]
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
-        raise SourceError("That JSON file is not a Ghost export (no db[0].data.posts).")
+        raise SourceError(_("That JSON file is not a Ghost export (no db[0].data.posts)."))
     meta = document.get("meta")
     return (meta if isinstance(meta, dict) else {}), data
 
@@ -60,8 +62,11 @@ def read_ghost(raw: bytes) -> Batch:
     batch = Batch(source=SOURCE, kind=f"Ghost export (Ghost {version})")
     if version.split(".")[0] not in KNOWN_MAJORS:
         batch.notes.append(
-            f"Ghost {version} is not a version this importer knows (1 to 5): read as Ghost 5; "
-            "check the result."
+            _(
+                "Ghost %(version)s is not a version this importer knows (1 to 5): read as "
+                "Ghost 5; check the result.",
+                version=version,
+            )
         )
     batch.users = [_user(row) for row in _rows(data, "users")]
     tags = _tags(data)
@@ -118,7 +123,7 @@ def _kind(row: dict[str, Any]) -> str:
 def _post(row: dict[str, Any], label: str, tags: list[str], authors: dict[str, str]) -> PostItem:
     post_id = str(row.get("id") or row.get("uuid") or "")
     if not post_id:
-        raise ItemError("it has no id")
+        raise ItemError(_("it has no id"))
     html = row.get("html")
     body = html_to_markdown(html) if isinstance(html, str) else str(row.get("plaintext") or "")
     item = PostItem(
@@ -144,10 +149,10 @@ def _status(row: dict[str, Any], item: PostItem) -> None:
     status = str(row.get("status") or "draft")
     item.status = _STATUSES.get(status, PostStatus.DRAFT)
     if status not in _STATUSES:
-        item.notes.append(f"status “{status}” in Ghost: imported as a draft")
+        item.notes.append(_("status “%(status)s” in Ghost: imported as a draft", status=status))
     visibility = str(row.get("visibility") or "public")
     if visibility != "public" and item.status is not PostStatus.DRAFT:
         item.status = PostStatus.DRAFT
-        item.notes.append(f"only for {visibility} in Ghost: imported as a draft")
+        item.notes.append(_("only for %(who)s in Ghost: imported as a draft", who=visibility))
     if item.status is PostStatus.SCHEDULED and item.published_at is None:
         item.status = PostStatus.DRAFT

@@ -15,6 +15,7 @@ from functools import partial
 from typing import IO
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from myblog.extensions import db
@@ -86,13 +87,14 @@ def _import_account(job: Job, item: UserItem) -> Outcome:
     user = match(item)
     if user is not None:
         job.accounts[item.key] = user.id
-        raise Skip(f"already an account here: {user.username}")
+        raise Skip(_("already an account here: %(username)s", username=user.username))
     if job.dry_run:
         job.accounts[item.key] = 0
         return Outcome(label, Result.WOULD_IMPORT, "a new account")
     user, notes = create_account(item, now=job.now)
     job.accounts[item.key] = user.id
-    return Outcome(label, Result.IMPORTED, f"as {user.username} ({user.role.value})", tuple(notes))
+    said = _("as %(username)s (%(role)s)", username=user.username, role=user.role.value)
+    return Outcome(label, Result.IMPORTED, said, tuple(notes))
 
 
 def _slug(job: Job, item: PostItem) -> str:
@@ -103,7 +105,7 @@ def _slug(job: Job, item: PostItem) -> str:
     if item.slug.strip():
         slug = slugify(item.slug)
         if taken(slug):
-            raise Skip(f"another post has the slug “{slug}” already")
+            raise Skip(_("another post has the slug “%(slug)s” already", slug=slug))
     else:
         slug = unique_slug(slugify(item.slug_base or item.title), taken)
     job.planned_slugs.add(slug)
@@ -113,15 +115,15 @@ def _slug(job: Job, item: PostItem) -> str:
 def _import_post(job: Job, item: PostItem) -> Outcome:
     earlier = records.recorded(job.batch.source, "post", item.key)
     if isinstance(earlier, Post):
-        raise Skip(f"imported before, as “{earlier.slug}”")
+        raise Skip(_("imported before, as “%(slug)s”", slug=earlier.slug))
     slug = _slug(job, item)
     notes = list(item.notes)
     author = job.account(item.author, notes)
     if job.dry_run:
         notes += _dry_images(item)
         if item.comments:
-            notes.append(f"{len(item.comments)} comments")
-        return Outcome(item.label, Result.WOULD_IMPORT, f"as “{slug}”", tuple(notes))
+            notes.append(_("%(num)d comments", num=len(item.comments)))
+        return Outcome(item.label, Result.WOULD_IMPORT, _("as “%(slug)s”", slug=slug), tuple(notes))
     assert author is not None  # Job.account raises instead, outside a dry run
     body = _store_images(job, item, author, notes)
     category_name = one_line(item.category, MAX_NAME)
@@ -141,14 +143,14 @@ def _import_post(job: Job, item: PostItem) -> Outcome:
     post = save_post(data, author=author, now=job.now, imported=times)
     _import_comments(job, post, item.comments, notes)
     records.record(job.batch.source, "post", item.key, post.id)
-    return Outcome(item.label, Result.IMPORTED, f"as “{post.slug}”", tuple(notes))
+    return Outcome(item.label, Result.IMPORTED, _("as “%(slug)s”", slug=post.slug), tuple(notes))
 
 
 def _dry_images(item: PostItem) -> list[str]:
     return [
-        f"image “{image.ref}” would be stored as an upload"
+        _("image “%(ref)s” would be stored as an upload", ref=image.ref)
         if image.path
-        else f"image “{image.ref}” is not in the source: its link stays as it is"
+        else _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
         for image in item.images
     ]
 
@@ -162,12 +164,20 @@ def _store_images(job: Job, item: PostItem, author: User, notes: list[str]) -> s
     new: dict[str, str] = {}
     for image in item.images:
         if not image.path:
-            notes.append(f"image “{image.ref}” is not in the source: its link stays as it is")
+            notes.append(
+                _("image “%(ref)s” is not in the source: its link stays as it is", ref=image.ref)
+            )
             continue
         try:
             new[image.ref] = job.images.get(image.path) or _store_image(job, image.path, author)
         except (ItemError, ValueError) as exc:
-            notes.append(f"image “{image.ref}” not imported ({exc}): its link stays as it is")
+            notes.append(
+                _(
+                    "image “%(ref)s” not imported (%(error)s): its link stays as it is",
+                    ref=image.ref,
+                    error=exc,
+                )
+            )
     return rewrite_images(item.body, new.get) if new else item.body
 
 
@@ -239,4 +249,6 @@ def _import_comments(job: Job, post: Post, comments: list[CommentItem], notes: l
         ids[item.key] = comment.id
     if comments:
         waiting = sum(1 for c in comments if c.status is not CommentStatus.APPROVED)
-        notes.append(f"{len(comments)} comments ({waiting} pending or spam)")
+        notes.append(
+            _("%(num)d comments (%(waiting)d pending or spam)", num=len(comments), waiting=waiting)
+        )

@@ -109,6 +109,7 @@ class SiteItem:
     about: str
     comment_policy: str
     language: str
+    timezone: str = ""
 
 
 @dataclass

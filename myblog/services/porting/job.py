@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from myblog.extensions import db
@@ -74,7 +75,9 @@ class Job:
         except SQLAlchemyError as exc:
             log.warning("import of %s refused by the database: %s", label, exc)
             outcome = Outcome(
-                label, Result.FAILED, f"the database refused it ({type(exc).__name__})"
+                label,
+                Result.FAILED,
+                _("the database refused it (%(error)s)", error=type(exc).__name__),
             )
         except Exception:
             log.exception("import of %s failed", label)
@@ -108,7 +111,9 @@ class Job:
         if user is not None:
             return user
         if key and notes is not None:
-            notes.append(f"“{key}” has no account here: written by the importing user")
+            notes.append(
+                _("“%(name)s” has no account here: written by the importing user", name=key)
+            )
         return self.fallback_author()
 
     def fallback_author(self) -> User | None:
@@ -116,5 +121,5 @@ class Job:
             return self.author
         found = owner()
         if found is None and not self.dry_run:
-            raise ItemError("nobody to write it: create the owner first (flask create-admin)")
+            raise ItemError(_("nobody to write it: create the owner first (flask create-admin)"))
         return found

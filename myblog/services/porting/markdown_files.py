@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from myblog.models import PostStatus
 from myblog.models.types import utcnow
 from myblog.services.porting.images import image_refs
@@ -125,7 +127,7 @@ def read_note(files: FileSet, path: str, layout: Layout) -> PostItem:
         roots=layout.static_roots,
     )
     if encoding:
-        item.notes.append(f"read as {encoding}: the file is not UTF-8")
+        item.notes.append(_("read as %(encoding)s: the file is not UTF-8", encoding=encoding))
     return item
 
 
@@ -174,7 +176,7 @@ def _status(fields: dict[str, Any], published_at: datetime | None, *, draft: boo
     if isinstance(named, str) and named.strip():
         status = _STATUSES.get(named.strip().lower())
         if status is None:
-            raise ItemError(f"unknown status “{named[:20]}”")
+            raise ItemError(_("unknown status “%(status)s”", status=named[:20]))
         return status
     if draft:
         return PostStatus.DRAFT

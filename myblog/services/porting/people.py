@@ -11,6 +11,7 @@ import re
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -67,15 +68,15 @@ def create_account(item: UserItem, *, now: datetime) -> tuple[User, list[str]]:
     notes = []
     username = free_username(item.username or item.email.split("@", 1)[0])
     if username != item.username:
-        notes.append(f"username “{item.username}” became “{username}”")
+        notes.append(_("username “%(old)s” became “%(new)s”", old=item.username, new=username))
     email = item.email.strip().lower()
     if "@" not in email or len(email) > 254 or find_account(email) is not None:
         email = f"{username.lower()}@imported.invalid"
-        notes.append(f"no usable email address: {email} stands in for it")
+        notes.append(_("no usable email address: %(email)s stands in for it", email=email))
     role = item.role
     if role is Role.OWNER and owner() is not None:
         role = Role.ADMIN
-        notes.append("this blog has its owner already: made an admin")
+        notes.append(_("this blog has its owner already: made an admin"))
     user = User(
         username=username,
         email=email,
@@ -85,7 +86,7 @@ def create_account(item: UserItem, *, now: datetime) -> tuple[User, list[str]]:
         created_at=item.created_at or now,
     )
     if not item.password_hash:
-        notes.append("signs in after choosing a password with “Forgot your password?”")
+        notes.append(_("signs in after choosing a password with “Forgot your password?”"))
     user.profile = Profile(
         display_name=(item.display_name or username)[:80],
         bio=item.bio,

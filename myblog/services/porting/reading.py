@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
+from flask_babel import gettext as _
+
 from myblog.models.types import utcnow
 from myblog.services.porting.archive import is_archive, read_archive
 from myblog.services.porting.ghost import read_ghost
@@ -20,11 +22,6 @@ from myblog.services.porting.sources import (
 )
 from myblog.services.porting.wordpress import read_wordpress
 
-WHAT_WORKS = (
-    "a folder or a zip of Markdown files (a Hugo or Jekyll site too), a WordPress export "
-    "(.xml), a Ghost export (.json), or a myblog backup (.zip)"
-)
-
 
 def read_path(path: Path, limits: Limits | None = None) -> Batch:
     """Read a folder or file given on the command line (SourceError when it is refused)."""
@@ -32,7 +29,7 @@ def read_path(path: Path, limits: Limits | None = None) -> Batch:
     if path.is_dir():
         return _files(FolderFiles(path, limits))
     if not path.is_file():
-        raise SourceError(f"There is no file or folder at {path}.")
+        raise SourceError(_("There is no file or folder at %(path)s.", path=path))
     with path.open("rb") as handle:
         zipped = handle.read(2) == b"PK"
         if not zipped:
@@ -51,7 +48,10 @@ def read_file(stream: IO[bytes], name: str, limits: Limits | None = None) -> Bat
     raw = stream.read(limits.total + 1)
     if len(raw) > limits.total:
         raise SourceError(
-            f"The file is larger than {megabytes(limits.total)} (MYBLOG_IMPORT_MAX_TOTAL_BYTES)."
+            _(
+                "The file is larger than %(size)s (MYBLOG_IMPORT_MAX_TOTAL_BYTES).",
+                size=megabytes(limits.total),
+            )
         )
     start = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if name.lower().endswith(MARKDOWN):
@@ -60,11 +60,20 @@ def read_file(stream: IO[bytes], name: str, limits: Limits | None = None) -> Bat
         return read_wordpress(raw)
     if start == b"{":
         return read_ghost(raw)
-    raise SourceError(f"That is not something myblog can import: give {WHAT_WORKS}.")
+    raise SourceError(_("That is not something myblog can import: give %(what)s.", what=_works()))
+
+
+def _works() -> str:
+    return str(
+        _(
+            "a folder or a zip of Markdown files (a Hugo or Jekyll site too), a WordPress export "
+            "(.xml), a Ghost export (.json), or a myblog backup (.zip)"
+        )
+    )
 
 
 def _files(files: FileSet) -> Batch:
     batch = read_archive(files) if is_archive(files) else read_markdown(files)
     if not batch.posts and not batch.problems and batch.restore is None:
-        raise SourceError(f"No Markdown file was found there: give {WHAT_WORKS}.")
+        raise SourceError(_("No Markdown file was found there: give %(what)s.", what=_works()))
     return batch

@@ -6,6 +6,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 
 class Result(enum.StrEnum):
     IMPORTED = "imported"
@@ -48,12 +50,25 @@ class ImportReport:
     def summary(self) -> str:
         """One line: what was (or would be) imported, skipped and failed."""
         counts = self.counts()
-        done = Result.WOULD_IMPORT if self.dry_run else Result.IMPORTED
-        text = (
-            f"{counts[done]} {done.value}, {counts[Result.SKIPPED]} skipped, "
-            f"{counts[Result.FAILED]} failed"
+        skipped, failed = counts[Result.SKIPPED], counts[Result.FAILED]
+        if self.dry_run:
+            return str(
+                _(
+                    "Dry run, nothing was changed: %(done)d would import, %(skipped)d skipped, "
+                    "%(failed)d failed.",
+                    done=counts[Result.WOULD_IMPORT],
+                    skipped=skipped,
+                    failed=failed,
+                )
+            )
+        return str(
+            _(
+                "%(done)d imported, %(skipped)d skipped, %(failed)d failed.",
+                done=counts[Result.IMPORTED],
+                skipped=skipped,
+                failed=failed,
+            )
         )
-        return f"Dry run, nothing was changed: {text}." if self.dry_run else f"{text}."
 
     def lines(self) -> list[str]:
         """The report as text, a line per item (and one per note under it)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -20,7 +21,7 @@ from myblog.services.porting.items import (
 )
 from myblog.services.porting.job import Job, Skip, Step
 from myblog.services.porting.report import Outcome, Result
-from myblog.services.site import LANGUAGES, forget_site, update_site
+from myblog.services.site import forget_site, known_language, update_site, valid_timezone
 from myblog.services.taxonomy import Term, get_or_create_term
 from myblog.services.uploads import keep_image
 
@@ -54,7 +55,8 @@ def _restore_site(job: Job, site: SiteItem) -> Outcome:
         tagline=site.tagline,
         about=site.about,
         comment_policy=policies.get(site.comment_policy),
-        language=site.language if site.language in LANGUAGES else None,
+        language=known_language(site.language),  # backups of older versions say "zh"
+        timezone=site.timezone if valid_timezone(site.timezone) else None,
     )
     forget_site()
     return Outcome(label, Result.IMPORTED, f"“{site.title}”")
@@ -69,22 +71,23 @@ def _restore_term(job: Job, term: TermItem) -> Outcome:
 def _restore_named(job: Job, term: TermItem, model: type[Term]) -> Outcome:
     label = f"{term.kind} {term.name}"
     if not term.name.strip():
-        raise ItemError("it has no name")
+        raise ItemError(_("it has no name"))
     existing = db.session.scalar(select(model).where(func.lower(model.name) == term.name.lower()))
     if existing is not None:
-        raise Skip(f"already here (as “{existing.slug}”)")
+        raise Skip(_("already here (as “%(slug)s”)", slug=existing.slug))
     if job.dry_run:
         return Outcome(label, Result.WOULD_IMPORT)
     created = get_or_create_term(model, term.name, slug=term.slug)
-    notes = () if created.slug == term.slug else (f"its slug “{term.slug}” was taken",)
-    return Outcome(label, Result.IMPORTED, f"as “{created.slug}”", notes)
+    taken = _("its slug “%(slug)s” was taken", slug=term.slug)
+    notes = () if created.slug == term.slug else (taken,)
+    return Outcome(label, Result.IMPORTED, _("as “%(slug)s”", slug=created.slug), notes)
 
 
 def _restore_subscriber(job: Job, item: SubscriberItem) -> Outcome:
     label = f"subscriber {item.email}"
     email = item.email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise ItemError("not an email address")
+        raise ItemError(_("not an email address"))
     if db.session.scalar(select(Subscriber.id).where(Subscriber.email == email)) is not None:
         raise Skip("already subscribed")
     state = "confirmed" if item.confirmed_at else "pending"
@@ -104,7 +107,7 @@ def _restore_upload(job: Job, item: UploadItem) -> Outcome:
         raise Skip("already here")
     assert job.batch.files is not None
     if path not in job.batch.files.entries:
-        raise ItemError("its file is not in the backup")
+        raise ItemError(_("its file is not in the backup"))
     uploader = job.account(item.uploader)
     if job.dry_run:
         return Outcome(label, Result.WOULD_IMPORT)

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from myblog.services.porting.items import ItemError, SourceError
 from myblog.services.porting.report import Outcome, Result
@@ -64,12 +65,12 @@ class Entry:
 def unsafe_path(name: str) -> str | None:
     """Why a zip entry's name cannot be trusted (zip slip), or None when it is a plain path."""
     if "\0" in name:
-        return "its name has a NUL character"
+        return str(_("its name has a NUL character"))
     name = name.replace("\\", "/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        return "its path is absolute"
+        return str(_("its path is absolute"))
     if ".." in PurePosixPath(name).parts:
-        return "its path leads out of the archive (..)"
+        return str(_("its path leads out of the archive (..)"))
     return None
 
 
@@ -87,11 +88,13 @@ class FileSet:
         self._read_total = 0
 
     def _refuse(self, path: str, reason: str) -> None:
-        self.refused.append(Outcome(path, Result.FAILED, f"refused: {reason}"))
+        self.refused.append(Outcome(path, Result.FAILED, _("refused: %(reason)s", reason=reason)))
 
     def _admit(self, entry: Entry) -> bool:
         if entry.size > self.limits.per_file:
-            self._refuse(entry.path, f"larger than {megabytes(self.limits.per_file)}")
+            self._refuse(
+                entry.path, _("larger than %(size)s", size=megabytes(self.limits.per_file))
+            )
             return False
         self.entries[entry.path] = entry
         return True
@@ -100,16 +103,23 @@ class FileSet:
         """The bytes of one file (ItemError when it is missing, damaged or too large)."""
         entry = self.entries.get(path)
         if entry is None:
-            raise ItemError(f"“{path}” is not in the source.")
+            raise ItemError(_("“%(path)s” is not in the source.", path=path))
         cap = min(limit or self.limits.per_file, self.limits.per_file)
         if entry.size > cap:
-            raise ItemError(f"“{path}” is larger than {megabytes(cap)}.")
+            raise ItemError(
+                _("“%(path)s” is larger than %(size)s.", path=path, size=megabytes(cap))
+            )
         data = self._read(path, cap)
         if len(data) > max(entry.size, 0) or len(data) > cap:
-            raise ItemError(f"“{path}” is larger than it says it is.")
+            raise ItemError(_("“%(path)s” is larger than it says it is.", path=path))
         self._read_total += len(data)
         if self._read_total > self.limits.total:
-            raise ItemError(f"the source holds more than {megabytes(self.limits.total)} in all.")
+            raise ItemError(
+                _(
+                    "the source holds more than %(size)s in all.",
+                    size=megabytes(self.limits.total),
+                )
+            )
         return data
 
     def _read(self, path: str, cap: int) -> bytes:
@@ -137,18 +147,26 @@ class ZipFiles(FileSet):
         try:
             self.zip = zipfile.ZipFile(file)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise SourceError("That is not a zip file that can be read.") from exc
+            raise SourceError(_("That is not a zip file that can be read.")) from exc
         infos = self.zip.infolist()
         if len(infos) > limits.entries:
             raise SourceError(
-                f"The zip has {len(infos):,} entries; at most {limits.entries:,} are read "
-                "(MYBLOG_IMPORT_MAX_ENTRIES)."
+                _(
+                    "The zip has %(entries)s entries; at most %(most)s are read "
+                    "(MYBLOG_IMPORT_MAX_ENTRIES).",
+                    entries=format(len(infos), ","),
+                    most=format(limits.entries, ","),
+                )
             )
         total = sum(info.file_size for info in infos)
         if total > limits.total:
             raise SourceError(
-                f"The zip holds {megabytes(total)} uncompressed; at most "
-                f"{megabytes(limits.total)} are read (MYBLOG_IMPORT_MAX_TOTAL_BYTES)."
+                _(
+                    "The zip holds %(size)s uncompressed; at most %(most)s are read "
+                    "(MYBLOG_IMPORT_MAX_TOTAL_BYTES).",
+                    size=megabytes(total),
+                    most=megabytes(limits.total),
+                )
             )
         self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
@@ -161,7 +179,7 @@ class ZipFiles(FileSet):
             return
         reason = unsafe_path(name) or self._suspicious(info)
         if reason is None and name in self._infos:
-            reason = "a second entry with the same name"
+            reason = _("a second entry with the same name")
         if reason is not None:
             self._refuse(name, reason)
             return
@@ -171,12 +189,18 @@ class ZipFiles(FileSet):
 
     def _suspicious(self, info: zipfile.ZipInfo) -> str | None:
         if stat.S_ISLNK(info.external_attr >> 16):
-            return "a symbolic link"
+            return str(_("a symbolic link"))
         if info.flag_bits & 0x1:
-            return "encrypted"
+            return str(_("encrypted"))
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR and ratio > self.limits.ratio:
-            return f"compressed {ratio:,.0f} to 1, more than {self.limits.ratio} to 1 (a zip bomb?)"
+            return str(
+                _(
+                    "compressed %(ratio)s to 1, more than %(most)s to 1 (a zip bomb?)",
+                    ratio=format(ratio, ",.0f"),
+                    most=self.limits.ratio,
+                )
+            )
         return None
 
     def _read(self, path: str, cap: int) -> bytes:
@@ -185,7 +209,9 @@ class ZipFiles(FileSet):
             with self.zip.open(info) as handle:
                 return handle.read(cap + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            raise ItemError(f"“{path}” is damaged in the zip ({exc}).") from exc
+            raise ItemError(
+                _("“%(path)s” is damaged in the zip (%(error)s).", path=path, error=exc)
+            ) from exc
 
 
 class FolderFiles(FileSet):
@@ -202,13 +228,19 @@ class FolderFiles(FileSet):
                 total += self._consider(Path(folder) / name)
                 if len(self.entries) > limits.entries:
                     raise SourceError(
-                        f"The folder has more than {limits.entries:,} files "
-                        "(MYBLOG_IMPORT_MAX_ENTRIES)."
+                        _(
+                            "The folder has more than %(most)s files (MYBLOG_IMPORT_MAX_ENTRIES).",
+                            most=format(limits.entries, ","),
+                        )
                     )
         if total > limits.total:
             raise SourceError(
-                f"The folder holds {megabytes(total)}; at most {megabytes(limits.total)} are "
-                "read (MYBLOG_IMPORT_MAX_TOTAL_BYTES)."
+                _(
+                    "The folder holds %(size)s; at most %(most)s are read "
+                    "(MYBLOG_IMPORT_MAX_TOTAL_BYTES).",
+                    size=megabytes(total),
+                    most=megabytes(limits.total),
+                )
             )
 
     def _is_site(self) -> bool:
@@ -231,7 +263,9 @@ class FolderFiles(FileSet):
             with (self.root / path).open("rb") as handle:
                 return handle.read(cap + 1)
         except OSError as exc:
-            raise ItemError(f"“{path}” cannot be read ({exc.strerror}).") from exc
+            raise ItemError(
+                _("“%(path)s” cannot be read (%(error)s).", path=path, error=exc.strerror)
+            ) from exc
 
 
 class SingleFile(FileSet):

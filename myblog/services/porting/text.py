@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
+
 from myblog.services.porting.items import ItemError
 from myblog.services.taxonomy import MAX_NAME, split_tags
 
@@ -28,7 +30,7 @@ def decode_text(raw: bytes) -> tuple[str, str | None]:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "UTF-16"
     if b"\0" in raw[:8192]:
-        raise ItemError("a binary file, not text")
+        raise ItemError(_("a binary file, not text"))
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -37,12 +39,12 @@ def decode_text(raw: bytes) -> tuple[str, str | None]:
 
     best = from_bytes(raw).best()
     if best is None:
-        raise ItemError("not UTF-8, and its encoding could not be told")
+        raise ItemError(_("not UTF-8, and its encoding could not be told"))
     encoding = "gb18030" if best.encoding.lower().replace("_", "") in _CHINESE else best.encoding
     try:
         return raw.decode(encoding), encoding.upper()
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ItemError("not UTF-8, and its encoding could not be told") from exc
+        raise ItemError(_("not UTF-8, and its encoding could not be told")) from exc
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -50,11 +52,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     match = _FRONT.match(text)
     if match is None:
         if text.startswith(("---\n", "---\r\n", "+++\n", "+++\r\n")):
-            raise ItemError("malformed front matter: it is never closed")
+            raise ItemError(_("malformed front matter: it is never closed"))
         return {}, text
     fence, inner = match.group(1), match.group(2)
     if len(inner) > MAX_FRONT_MATTER:
-        raise ItemError("malformed front matter: longer than 64 KB")
+        raise ItemError(_("malformed front matter: longer than 64 KB"))
     fields = _toml(inner) if fence == "+++" else _yaml(inner)
     body = text[match.end() :]
     # one blank line after the front matter separates it from the body (the exporter writes it)
@@ -69,8 +71,11 @@ def _yaml(inner: str) -> dict[str, Any]:
         fields = yaml.safe_load(inner)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 2})" if where is not None else ""
-        raise ItemError(f"malformed YAML front matter{line}") from exc
+        if where is not None:
+            raise ItemError(
+                _("malformed YAML front matter (line %(line)d)", line=where.line + 2)
+            ) from exc
+        raise ItemError(_("malformed YAML front matter")) from exc
     return _as_fields(fields)
 
 
@@ -80,14 +85,14 @@ def _toml(inner: str) -> dict[str, Any]:
     try:
         return tomllib.loads(inner)
     except tomllib.TOMLDecodeError as exc:
-        raise ItemError(f"malformed TOML front matter: {exc}") from exc
+        raise ItemError(_("malformed TOML front matter: %(error)s", error=exc)) from exc
 
 
 def _as_fields(fields: Any) -> dict[str, Any]:
     if fields is None:
         return {}
     if not isinstance(fields, dict):
-        raise ItemError("malformed front matter: not a set of “name: value” fields")
+        raise ItemError(_("malformed front matter: not a set of “name: value” fields"))
     return {str(key).lower(): value for key, value in fields.items()}
 
 
@@ -117,7 +122,9 @@ def parse_when(value: Any, what: str = "date") -> datetime | None:
     try:
         return parse_when(datetime.fromisoformat(text.replace("Z", "+00:00")), what)
     except ValueError:
-        raise ItemError(f"the {what} “{text[:40]}” is not a date") from None
+        raise ItemError(
+            _("the %(what)s “%(text)s” is not a date", what=what, text=text[:40])
+        ) from None
 
 
 def names(value: Any, *, split_spaces: bool = False) -> list[str]:

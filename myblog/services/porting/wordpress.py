@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from flask_babel import gettext as _
+
 from myblog.models import CommentStatus, PostStatus
 from myblog.services.porting.html_markdown import html_to_markdown, html_to_text
 from myblog.services.porting.items import (
@@ -64,7 +66,7 @@ def _parse(raw: bytes) -> Element:
     try:
         root: Element = fromstring(raw)
     except (ParseError, DefusedXmlException) as exc:
-        raise SourceError(f"That XML file cannot be read: {exc}") from exc
+        raise SourceError(_("That XML file cannot be read: %(error)s", error=exc)) from exc
     return root
 
 
@@ -73,7 +75,7 @@ def read_wordpress(raw: bytes) -> Batch:
     channel = _parse(raw).find("channel")
     namespace = _namespace(channel)
     if channel is None or namespace is None:
-        raise SourceError("That XML file is not a WordPress export (WXR).")
+        raise SourceError(_("That XML file is not a WordPress export (WXR)."))
     wxr = _Wxr(namespace)
     version = wxr.text(channel, "wxr_version") or "?"
     site = wxr.text(channel, "base_blog_url") or (channel.findtext("link") or "").strip()
@@ -82,8 +84,12 @@ def read_wordpress(raw: bytes) -> Batch:
     )
     if version not in KNOWN_VERSIONS:
         batch.notes.append(
-            f"WXR version {version} is not one this importer knows ({', '.join(KNOWN_VERSIONS)}): "
-            "read as 1.2; check the result."
+            _(
+                "WXR version %(version)s is not one this importer knows (%(known)s): read as "
+                "1.2; check the result.",
+                version=version,
+                known=", ".join(KNOWN_VERSIONS),
+            )
         )
     logins = {}
     for element in channel.findall(wxr.wp + "author"):
@@ -158,9 +164,9 @@ def _post(
     if item.status is PostStatus.SCHEDULED and item.published_at is None:
         item.status = PostStatus.DRAFT
     if status not in _STATUSES:
-        item.notes.append(f"status “{status}” is unknown: imported as a draft")
+        item.notes.append(_("status “%(status)s” is unknown: imported as a draft", status=status))
     elif status == "private":
-        item.notes.append("private in WordPress: imported as a draft")
+        item.notes.append(_("private in WordPress: imported as a draft"))
     _filing(element, item, is_page=wxr.text(element, "post_type") == "page")
     _comments(wxr, element, item, logins)
     return item
@@ -206,4 +212,6 @@ def _comments(wxr: _Wxr, element: Element, item: PostItem, logins: dict[str, str
             )
         )
     if left_out:
-        item.notes.append(f"pingbacks, trackbacks and trashed comments left out: {left_out}")
+        item.notes.append(
+            _("pingbacks, trackbacks and trashed comments left out: %(num)s", num=left_out)
+        )

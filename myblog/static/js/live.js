@@ -34,7 +34,9 @@
     var title = document.getElementById("comments-title");
     var count = Number(title.dataset.count || 0) + 1;
     title.dataset.count = count;
-    title.textContent = count + (count === 1 ? " comment" : " comments");
+    // the words come from the page, in its language: data-one / data-other hold "{n}"
+    var words = (count === 1 ? title.dataset.one : title.dataset.other) || "{n}";
+    title.textContent = words.replace("{n}", count);
   }
 
   function listFor(parentId) {
@@ -69,13 +71,14 @@
       notice = document.createElement("div");
       notice.className = "alert alert-info live-notice";
       notice.setAttribute("role", "status");
-      notice.append("New: ");
+      var live = document.getElementById("live");
+      notice.append(live.dataset.textNew || "New:", " ");
       var list = document.createElement("span");
       list.className = "live-titles";
       notice.append(list, " — ");
       var refresh = document.createElement("a");
       refresh.href = location.pathname;
-      refresh.textContent = "refresh";
+      refresh.textContent = live.dataset.textRefresh || "refresh";
       notice.append(refresh);
       document.getElementById("content").prepend(notice);
     }

@@ -15,8 +15,11 @@
     if (!button) return;
     var other = theme === "dark" ? "light" : "dark";
     button.form.action = button.form.action.replace(/\/(light|dark)$/, "/" + other);
-    button.textContent = other === "light" ? "☀ Light" : "☾ Dark";
-    button.setAttribute("aria-label", "Switch to " + other + " theme");
+    // the words are the page's, in its language (data-* attributes rendered with the button)
+    var words = button.dataset;
+    button.textContent = (other === "light" ? words.labelLight : words.labelDark) || button.textContent;
+    var label = other === "light" ? words.ariaLight : words.ariaDark;
+    if (label) button.setAttribute("aria-label", label);
   }
 
   follow();

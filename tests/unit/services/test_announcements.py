@@ -252,7 +252,7 @@ def test_headers_reach_the_sent_message(make_app):
 
 
 def test_mail_in_the_blogs_language(ctx):
-    update_site(title="博客", tagline="", about="", language="zh")
+    update_site(title="博客", tagline="", about="", language="zh_CN")
     confirmed("a@example.com")
     subscribe("new@example.com", now=NOW)
     publish("你好")

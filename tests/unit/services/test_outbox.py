@@ -3,6 +3,8 @@ English fallback) and enqueue in the caller's transaction."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from jinja2 import TemplateNotFound
 from outbox_support import T0, queued, row
@@ -68,10 +70,10 @@ def test_english_by_default(ctx):
 
 
 def test_the_blog_language_picks_the_translation(ctx):
-    update_site(title="B", tagline="", about="", language="zh")
+    update_site(title="B", tagline="", about="", language="zh_CN")
     mail = render_mail("reset_password", user=_owner(), link="http://x/r", site_title="B")
     assert mail.subject == "重置你在 B 的密码"
-    assert "设置新密码" in mail.html and '<html lang="zh">' in mail.html
+    assert "设置新密码" in mail.html and '<html lang="zh-CN">' in mail.html
 
 
 def test_a_language_without_a_translation_falls_back_to_english(ctx):
@@ -118,3 +120,39 @@ def test_queue_mail_adds_a_row_in_the_callers_transaction(ctx):
     db.session.commit()
     row = db.session.scalars(select(OutboxEmail)).one()
     assert row.subject == "owner invites you to write on B" and row.html_body
+
+
+def _every_mail() -> dict[str, dict[str, object]]:
+    """Each mail template with the context its service gives it."""
+    from types import SimpleNamespace as Obj
+
+    person = Obj(display_name="Ann")
+    post = Obj(title="Notes")
+    comment = Obj(name="Bob", parent=Obj(name="Ann"), body="Hi", body_html="<p>Hi</p>")
+    links = {"link": "http://x/l", "site_title": "B"}
+    return {
+        "comment_reply": {"parent": Obj(name="Ann"), "reply": comment, "post": post, **links},
+        "confirm_email": {"user": person, "new_email": "a@example.com", **links},
+        "invite": {"inviter": person, "role": "author", **links},
+        "new_comment": {
+            "comment": comment, "post": post, "pending": True, "moderate_link": "m", **links,
+        },
+        "new_post": {
+            "title": "Notes", "author": "Ann", "excerpt": "Hi", "post_link": "p",
+            "unsubscribe_link": "u", "site_title": "B",
+        },
+        "reset_password": {"user": person, **links},
+        "subscribe_confirm": {"email": "a@example.com", "days": 7, **links},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(_every_mail()))
+def test_every_mail_is_written_whole_in_chinese(ctx, name):
+    english = render_mail(name, language="en", **_every_mail()[name])
+    chinese = render_mail(name, language="zh_CN", **_every_mail()[name])
+    assert english.subject and chinese.subject
+    assert '<html lang="zh-CN">' in chinese.html and '<html lang="en">' in english.html
+    # every sentence of ours is translated: what is left in Latin letters is the context's
+    ours = re.sub(r"https?://\S+|\S+@\S+", " ", chinese.text + chinese.subject)
+    assert set(re.findall(r"[A-Za-z]{4,}", ours)) <= {"Notes"}
+    assert re.search(r"[\u4e00-\u9fff]", chinese.html)
