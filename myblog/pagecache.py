@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_login.config import COOKIE_NAME
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.http import parse_cookie, parse_etags
 
-from myblog.extensions import cache
+from myblog.extensions import cache, db
 from myblog.i18n import COOKIE as LANG_COOKIE
 from myblog.i18n import locale_for
 from myblog.queries.listings import ARCHIVE_CACHE_KEY
@@ -46,8 +48,20 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# /search: rate-limited per reader, and every query would be a page of its own
-NEVER_CACHED = ("/admin", "/auth", "/api", "/live", "/static", "/uploads", "/search")
+# /search: rate-limited per reader, and every query would be a page of its own;
+# /subscribe: forms, and confirmation links that change a subscriber
+NEVER_CACHED = (
+    "/admin",
+    "/auth",
+    "/api",
+    "/live",
+    "/static",
+    "/uploads",
+    "/search",
+    "/subscribe",
+    "/unsubscribe",
+)
+WROTE = "_myblog_pagecache_wrote"  # in g: this request committed a change
 KEY = "myblog.pagecache.key"  # the environ key of a request the cache may keep
 KEEP = "myblog.pagecache.keep"  # set by Flask when the response may be kept
 KEPT_STATUSES = ("200 OK", "404 NOT FOUND")
@@ -265,6 +279,9 @@ def _public_headers(response: Response) -> Response:
     """ETag, 304 and Cache-Control on public pages; `private, no-store` with a session."""
     if request.method not in ("GET", "HEAD") or request.endpoint == "static":
         return response
+    if g.get(WROTE):  # a GET that changed something (a confirmation link) is nobody else's
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
     config = current_app.config
     cookies = request.cookies
     private = (
@@ -293,6 +310,11 @@ def _public_headers(response: Response) -> Response:
     return response
 
 
+def _note_write(session: Session) -> None:
+    if has_request_context() and not session.in_nested_transaction():
+        setattr(g, WROTE, True)
+
+
 def _stores(app: Flask) -> tuple[page_version.VersionStore, MemoryPages | SharedPages]:
     backend = app.extensions["cache"][cache]
     seconds = int(app.config["MYBLOG_PAGE_CACHE_SECONDS"])
@@ -310,6 +332,8 @@ def init_app(app: Flask) -> None:
     Called before security.init_app, so that ProxyFix wraps the cache and fixes each request's
     scheme and address before the cache reads them."""
     app.after_request(_public_headers)
+    if not event.contains(db.session, "after_commit", _note_write):
+        event.listen(db.session, "after_commit", _note_write)
     if not app.config["MYBLOG_PAGE_CACHE"]:
         return
     page_version.install_session_hooks()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from support import login
 
 from myblog.extensions import db
-from myblog.models import Post, PostStatus, User
+from myblog.models import Post, PostStatus, Subscriber, User
 from myblog.models.types import utcnow
 from myblog.services.posts import PostInput, save_post
 
@@ -125,6 +125,8 @@ def test_a_reader_with_a_session_gets_a_fresh_private_page(app, client, slug, co
         ("GET", "/api/posts"),
         ("GET", "/boom"),
         ("GET", "/cookie"),
+        ("GET", "/subscribe"),
+        ("GET", "/search?q=tea"),
         ("POST", "/theme/dark"),
     ],
 )
@@ -133,6 +135,24 @@ def test_what_is_never_cached(app, client, slug, method, path):
         before = entered(app)
         client.open(path, method=method)
         assert entered(app) == before + 1
+
+
+def test_a_get_that_changed_something_is_not_kept(app, client, slug, monkeypatch):
+    from myblog.queries import listings
+
+    listed = listings.public_posts
+
+    def listing_that_writes(**kwargs):
+        # as a confirmation link does: a change readers never see, made by a GET
+        db.session.add(Subscriber(email=f"r{entered(app)}@example.com"))
+        db.session.commit()
+        return listed(**kwargs)
+
+    monkeypatch.setattr(listings, "public_posts", listing_that_writes)
+    for _ in range(2):
+        before = entered(app)
+        response = client.get("/")
+        assert entered(app) == before + 1 and response.headers["Cache-Control"] == "no-store"
 
 
 def test_the_theme_and_the_language_are_part_of_the_key(app, client, slug):
