@@ -12,7 +12,8 @@ its own. The load generator (wrk when installed, else the Python pool) loads `/`
 alone, then on both at once with half the connections each; the req/s of both are summed.
 Then the owner, signed in on node A, publishes --publishes posts one after the other; for each,
 the bench polls node B's home page (a new anonymous reader every 10 ms) and records the time
-from the moment the POST left to the first page of B that shows the post: p50, p99 and max.
+from the moment the POST left (and from A's answer) to the first page of B that shows the post:
+p50, p99 and max; the target (p99 < 1 s) counts from the POST leaving.
 Results go to bench/results/nodes.json.
 """
 
@@ -102,8 +103,9 @@ def _home_shows(port: int, title: str) -> bool:
         conn.close()
 
 
-def publish(writer: Writer, title: str) -> float:
-    """Publish a post through the writer's node; returns the monotonic time the POST left."""
+def publish(writer: Writer, title: str) -> tuple[float, float]:
+    """Publish a post through the writer's node; returns the monotonic times the POST left and
+    its answer came."""
     token = writer._form("/admin/posts/new")["csrf_token"]
     form = {"csrf_token": token, "title": title, "slug": "", "body": "Bench *post*."}
     form |= {"category_id": "0", "tags": "", "status": "published", "published_at": ""}
@@ -111,24 +113,27 @@ def publish(writer: Writer, title: str) -> float:
     status, _, _ = writer.request("POST", "/admin/posts/new", urlencode(form))
     if status != 302:
         raise RuntimeError(f"the post was refused ({status})")
-    return sent
+    return sent, time.monotonic()
 
 
-def time_visibility(a: int, b: int, count: int) -> list[float]:
-    """Seconds from each publish on node A to the first home page of node B that shows it."""
+def time_visibility(a: int, b: int, count: int) -> tuple[list[float], list[float]]:
+    """Seconds from each publish on node A (the POST leaving; A's answer) to the first home
+    page of node B that shows the post."""
     writer = Writer(a)
     writer.log_in()
-    took: list[float] = []
+    from_sent: list[float] = []
+    from_answer: list[float] = []
     for n in range(count):
         title = f"Bench node post {n} {uuid.uuid4().hex[:6]}"
-        sent = publish(writer, title)
-        deadline = sent + 10
+        sent, answered = publish(writer, title)
         while not _home_shows(b, title):
-            if time.monotonic() > deadline:
+            if time.monotonic() > sent + 10:
                 raise RuntimeError(f"{title!r} never showed on node B")
             time.sleep(POLL_SECONDS)
-        took.append(time.monotonic() - sent)
-    return took
+        seen = time.monotonic()
+        from_sent.append(seen - sent)
+        from_answer.append(seen - answered)
+    return from_sent, from_answer
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -150,17 +155,29 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         load(ports, argparse.Namespace(**{**vars(args), "duration": 1}))  # warm up both
         alone = load(ports[:1], args)
         both = load(ports, args)
-        took = time_visibility(ports[0], ports[1], args.publishes)
+        took, after_answer = time_visibility(ports[0], ports[1], args.publishes)
     finally:
         for node in nodes:
             node.stop()
         redis.stop()
         database.drop()
-    return report(args, alone, both, took)
+    return report(args, alone, both, took, after_answer)
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {
+        "p50": round(percentile(values, 50), 3),
+        "p99": round(percentile(values, 99), 3),
+        "max": round(max(values), 3),
+    }
 
 
 def report(
-    args: argparse.Namespace, alone: list[Measurement], both: list[Measurement], took: list[float]
+    args: argparse.Namespace,
+    alone: list[Measurement],
+    both: list[Measurement],
+    took: list[float],
+    after_answer: list[float] | None = None,
 ) -> dict[str, Any]:
     summed = sum(m.rps for m in both)
     p99 = percentile(took, 99)
@@ -174,17 +191,15 @@ def report(
         "home_rps_two_nodes_summed": round(summed, 1),
         "errors": sum(m.errors for m in [*alone, *both]),
         "publishes": len(took),
-        "visible_on_other_node_s": {
-            "p50": round(percentile(took, 50), 3),
-            "p99": round(p99, 3),
-            "max": round(max(took), 3),
-        },
+        "visible_on_other_node_s": _spread(took),
+        "visible_after_a_answered_s": _spread(after_answer or took),
         "pass": {"visible_p99_under_1s": p99 < MAX_VISIBLE_S},
     }
 
 
 def show(result: dict[str, Any]) -> None:
     seen = result["visible_on_other_node_s"]
+    answered = result["visible_after_a_answered_s"]
     lines = [
         f"home req/s, one node          {result['home_rps_one_node']} "
         f"({result['connections']} connections)",
@@ -194,6 +209,8 @@ def show(result: dict[str, Any]) -> None:
         f"errors                        {result['errors']}",
         f"publish on A -> on B's home   p50 {seen['p50']} s, p99 {seen['p99']} s, "
         f"max {seen['max']} s over {result['publishes']} posts (target p99 < {MAX_VISIBLE_S} s)",
+        f"  counted from A's answer     p50 {answered['p50']} s, p99 {answered['p99']} s, "
+        f"max {answered['max']} s",
         "verdict                       "
         + ", ".join(f"{k} {'PASS' if v else 'MISS'}" for k, v in result["pass"].items()),
     ]

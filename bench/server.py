@@ -68,7 +68,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def gunicorn_command(
-    *, workers: int, threads: int, connections: int, port: int, log: Path
+    *,
+    workers: int,
+    threads: int,
+    connections: int,
+    port: int,
+    log: Path,
+    app: str = "bench.wsgi:app",
 ) -> list[str]:
     """The gunicorn command line: gthread workers, each taking at most its share of connections.
 
@@ -97,18 +103,24 @@ def gunicorn_command(
         "warning",
         "--error-logfile",
         str(log),
-        "bench.wsgi:app",
+        app,
     ]
 
 
 @contextmanager
 def gunicorn(
-    *, env: Mapping[str, str], workers: int, threads: int, connections: int, log: Path
+    *,
+    env: Mapping[str, str],
+    workers: int,
+    threads: int,
+    connections: int,
+    log: Path,
+    app: str = "bench.wsgi:app",
 ) -> Iterator[Server]:
     """Run gunicorn (see gunicorn_command) on a free loopback port for the duration of the block."""
     port = free_port()
     command = gunicorn_command(
-        workers=workers, threads=threads, connections=connections, port=port, log=log
+        workers=workers, threads=threads, connections=connections, port=port, log=log, app=app
     )
     process = subprocess.Popen(command, env=dict(env), cwd=ROOT)
     server = Server(process=process, port=port, log=log)

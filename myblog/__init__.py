@@ -11,13 +11,20 @@ from flask import Flask
 def create_app(
     config: str | None = None, overrides: dict[str, Any] | None = None, *, cli: bool = True
 ) -> Flask:
-    """Build the application: config, extensions, blueprints, request hooks, errors, CLI.
-
-    `cli=False` leaves out the commands and Flask-Migrate, for WSGI servers (see myblog.wsgi).
-    The parts are imported here, not at the top, so that importing one module of the package
-    (a model in a migration, say) does not build the whole app.
-    """
-    from myblog import commands, database, delivery, errors, i18n, queries, security, templating
+    """Build the application: config, extensions, blueprints, request hooks, errors, CLI
+    (`cli=False`: no commands and no Flask-Migrate, for WSGI servers: myblog.wsgi). The parts
+    are imported here so that importing one module (a model in a migration) builds no app."""
+    from myblog import (
+        commands,
+        database,
+        delivery,
+        errors,
+        i18n,
+        pagecache,
+        queries,
+        security,
+        templating,
+    )
     from myblog.config import config_class
     from myblog.extensions import cache, csrf, limiter, login_manager
     from myblog.web import IdConverter
@@ -33,12 +40,8 @@ def create_app(
     for extension in (login_manager, csrf, limiter, cache):
         extension.init_app(app)
     _register_blueprints(app)
-    security.init_app(app)
-    i18n.init_app(app)
-    templating.init_app(app)
-    queries.init_app(app)
-    errors.init_app(app)
-    delivery.init_app(app)
+    for part in (pagecache, security, i18n, templating, queries, errors, delivery):
+        part.init_app(app)
     if cli:
         database.init_migrations(app)
         commands.init_app(app)

@@ -79,6 +79,7 @@ class Config:
             **_session_settings(),
             **_shared_storage_settings(redis_url),
             **_live_settings(),
+            **_page_cache_settings(cls.NAME),
         )
         return settings
 
@@ -190,6 +191,21 @@ def _live_settings() -> dict[str, Any]:
         "MYBLOG_LIVE_STREAM_SECONDS": _float("MYBLOG_LIVE_STREAM_SECONDS", 600),
         "MYBLOG_LIVE_DB_POLL_SECONDS": _float("MYBLOG_LIVE_DB_POLL_SECONDS", 2),
         "MYBLOG_LIVE_KEEP_HOURS": _positive("MYBLOG_LIVE_KEEP_HOURS", 24),
+    }
+
+
+def _page_cache_settings(config_name: str) -> dict[str, Any]:
+    """The page cache (myblog/pagecache.py): on unless MYBLOG_PAGE_CACHE=0 (off in testing,
+    where tests that need it turn it on); how long a page is kept, its memory in each process
+    without Redis, what a proxy in front may keep (s-maxage), how long a process trusts the
+    content version it read from Redis, and the version file without Redis."""
+    return {
+        "MYBLOG_PAGE_CACHE": _bool("MYBLOG_PAGE_CACHE", config_name != "testing"),
+        "MYBLOG_PAGE_CACHE_SECONDS": _positive("MYBLOG_PAGE_CACHE_SECONDS", 300),
+        "MYBLOG_PAGE_CACHE_MB": _positive("MYBLOG_PAGE_CACHE_MB", 32),
+        "MYBLOG_PAGE_PROXY_SECONDS": _int("MYBLOG_PAGE_PROXY_SECONDS", 1),
+        "MYBLOG_PAGE_VERSION_SECONDS": min(_float("MYBLOG_PAGE_VERSION_SECONDS", 0.5), 1.0),
+        "MYBLOG_PAGE_VERSION_FILE": os.environ.get("MYBLOG_PAGE_VERSION_FILE") or None,
     }
 
 

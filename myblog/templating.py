@@ -1,10 +1,9 @@
 """What every template gets: the blog, the theme, link helpers, dates in the blog's time zone
-and the page's language, a remembering url_for."""
+and the page's language."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -121,30 +120,6 @@ def month_label(month: int, year: int) -> str:
     return str(_pattern(locale, "yMMMM").apply(datetime(year, month, 1), locale))
 
 
-def _memoised_url_for(app: Flask) -> Callable[..., str]:
-    """url_for for templates, remembering what it built.
-
-    A page links the same fixed places on every request (stylesheets, scripts, navigation);
-    building each one costs a werkzeug rule build. Relative URLs depend only on the endpoint,
-    its values and the request's script root, so that is the key. External URLs, anchors,
-    methods and relative endpoints (".name", which depend on the blueprint) are built as usual.
-    """
-
-    @lru_cache(maxsize=2048)
-    def build(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
-        return app.url_for(endpoint, **dict(values))
-
-    def url_for_template(endpoint: str, **values: Any) -> str:
-        if endpoint.startswith(".") or any(key.startswith("_") for key in values):
-            return app.url_for(endpoint, **values)
-        try:
-            return build(request.script_root, endpoint, tuple(sorted(values.items())))
-        except TypeError:  # a value that cannot be a key: build it every time
-            return app.url_for(endpoint, **values)
-
-    return url_for_template
-
-
 def init_app(app: Flask) -> None:
     """Register the template globals and filters."""
     app.context_processor(_template_globals)
@@ -155,4 +130,3 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(month_name)
     app.add_template_global(month_label)
     app.add_template_filter(format_number, "number")
-    app.jinja_env.globals["url_for"] = _memoised_url_for(app)

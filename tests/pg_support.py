@@ -8,6 +8,7 @@ tests a second time that way).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from typing import Any
@@ -71,6 +72,33 @@ def drop_database(name: str) -> None:
         )
 
 
+POOL_PREFIX = "myblog_pool_"
+
+
+def drop_orphans() -> None:
+    """Drop the pool databases of test processes of this machine that are gone (killed before
+    their session ended): each pool database's name carries its process id."""
+    import psycopg
+    from psycopg import sql
+
+    if not os.path.isdir("/proc"):  # no way to tell a live process here: keep them all
+        return
+    with admin_connection() as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                (POOL_PREFIX.replace("_", r"\_") + "%",),
+            )
+        ]
+        for name in names:
+            pid = name[len(POOL_PREFIX) :].split("_", 1)[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                with contextlib.suppress(psycopg.Error):  # another process dropped it first
+                    conn.execute(drop.format(sql.Identifier(name)))
+
+
 class DatabasePool:
     """This test process's PostgreSQL databases with the schema, reused test after test.
 
@@ -83,6 +111,7 @@ class DatabasePool:
 
     def __init__(self, build_schema: Any) -> None:
         self.build_schema = build_schema  # called with the URI of a new empty database
+        drop_orphans()
         self.free: list[str] = []
         self.every: list[str] = []
         self.tables: set[str] | None = None
@@ -90,7 +119,7 @@ class DatabasePool:
     def take(self) -> str:
         if self.free:
             return self.free.pop()
-        name = new_name("pool")
+        name = f"{POOL_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
         create_database(name)
         self.every.append(name)
         self.build_schema(database_url(name))

@@ -11,7 +11,6 @@ from flask_login import current_user
 from myblog.admin.access import editable_post, require_admin
 from myblog.admin.blueprint import bp
 from myblog.admin.forms import DeleteForm, PostForm, SiteForm
-from myblog.admin.labels import POST_STATUS
 from myblog.models import CommentPolicy, FeedContent, Post, PostStatus
 from myblog.services import comments as comment_service
 from myblog.services import hotlinks, outbox_admin, revisions, taxonomy
@@ -75,13 +74,18 @@ def _save(form: PostForm, post: Post | None) -> ResponseReturnValue | None:
     except (post_service.PostError, taxonomy.TaxonomyError) as exc:
         form.form_errors.append(str(exc))
         return None
-    flash(
-        _("Saved “%(title)s” (%(status)s).", title=saved.title, status=POST_STATUS[saved.status]),
-        "success",
-    )
+    flash(_saved(saved.status) % {"title": saved.title}, "success")
     if form.copy_images.data:
         _copy_images(saved)
     return redirect(url_for("admin.edit_post", post_id=saved.id))
+
+
+def _saved(status: PostStatus) -> str:
+    if status is PostStatus.PUBLISHED:
+        return str(_("Saved “%(title)s” (published)."))
+    if status is PostStatus.SCHEDULED:
+        return str(_("Saved “%(title)s” (scheduled)."))
+    return str(_("Saved “%(title)s” (draft)."))
 
 
 # the newest revisions listed under the editor; the revisions page has them all

@@ -11,11 +11,12 @@ from flask_wtf.csrf import generate_csrf
 from myblog.api.blueprint import bp
 from myblog.extensions import csrf
 from myblog.queries.listings import PostCard, public_posts
+from myblog.services.comments import form_stamp
 from myblog.services.health import check_health
 from myblog.services.markdown import render_markdown
 from myblog.services.posts import MAX_BODY
 from myblog.services.revisions import RevisionError, autosave_payload
-from myblog.web import page_arg
+from myblog.web import id_value, page_arg
 
 
 @bp.before_request
@@ -41,8 +42,12 @@ def health() -> ResponseReturnValue:
 
 @bp.route("/csrf-token")
 def csrf_token() -> ResponseReturnValue:
-    """A CSRF token for a form on a page served without one (comments.js asks when needed)."""
-    response = jsonify(csrf_token=generate_csrf())
+    """A CSRF token for a form on a page served without one (comments.js asks when needed);
+    with `?post=<id>`, also the comment form's signed "served at" stamp for that post."""
+    body = {"csrf_token": generate_csrf()}
+    if (post_id := id_value(request.args.get("post", ""))) is not None:
+        body["started"] = form_stamp(post_id)
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -95,17 +95,17 @@ def render_post_page(
     """The post page; `form` is a refused comment form to show again, None for a fresh one.
 
     A fresh form has no form object at all: its fields come from untouched_fields(). Anonymous
-    readers get no CSRF token in the page: making one would give every reader a session
-    cookie. comments.js fetches one when they start writing; without script, the first
-    submission comes back with the text kept and a token, and the second one goes through.
+    readers get no CSRF token and no stamp in the page (comments.js fetches both when they
+    start writing); without script, the first submission comes back with the text kept, a
+    token and a stamp, and the second one goes through.
     """
     comments = thread(post.id)
     if form is None:
-        raw = request.args.get("reply_to", "")
-        replying_to = comments.find(id_value(raw))
+        replying_to = comments.find(id_value(request.args.get("reply_to", "")))
         parent_id = replying_to.id if replying_to is not None else None
-        stamp = comment_service.form_stamp(post.id)
-        csrf_value = generate_csrf() if current_user.is_authenticated else ""
+        signed_in = bool(current_user.is_authenticated)
+        stamp = comment_service.form_stamp(post.id) if signed_in else ""
+        csrf_value = generate_csrf() if signed_in else ""
         fields: Markup | None = untouched_fields()
     else:
         form.explain(comment_policy())

@@ -50,12 +50,12 @@ class PostInput:
     new_category: str = ""
 
 
-_FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
+_FIRST_HEADING = re.compile(r"\A\s*#{1,6}[ \t]+(?P<text>[^\n]*?)[ \t#]*(?:\n|\Z)")
 
 
 def without_title_heading(body: str, title: str) -> str:
-    """The body without a first `# Heading` that repeats the title, which the page shows above
-    the post already (notes written elsewhere often start with one)."""
+    """The body without a first heading (`#` to `######`) that repeats the title, which the
+    page shows above the post already (notes written elsewhere often start with one)."""
     match = _FIRST_HEADING.match(body)
     if match and " ".join(match["text"].split()) == " ".join(title.split()):
         return body[match.end() :]

@@ -16,7 +16,7 @@ from myblog.extensions import cache, db
 from myblog.models import CommentPolicy, FeedContent, Site
 from myblog.services.markdown import render_markdown
 
-_CACHE_KEY = "myblog:site"
+SITE_CACHE_KEY = "myblog:site"
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def to_local(moment: datetime, zone: str) -> datetime:
 
 def get_site() -> SiteInfo | None:
     """Return the blog's settings, or None before the first-run setup has happened."""
-    info: SiteInfo | None = cache.get(_CACHE_KEY)
+    info: SiteInfo | None = cache.get(SITE_CACHE_KEY)
     if info is not None:
         return info
     site = db.session.scalar(select(Site).limit(1))
@@ -108,7 +108,7 @@ def get_site() -> SiteInfo | None:
         copy_remote_images=site.copy_remote_images,
         timezone=site.timezone if valid_timezone(site.timezone) else DEFAULT_TIMEZONE,
     )
-    cache.set(_CACHE_KEY, info)
+    cache.set(SITE_CACHE_KEY, info)
     return info
 
 
@@ -133,7 +133,7 @@ def site_timezone() -> str:
 
 def forget_site() -> None:
     """Drop the cached settings after a change."""
-    cache.delete(_CACHE_KEY)
+    cache.delete(SITE_CACHE_KEY)
 
 
 def settings_row() -> Site | None:

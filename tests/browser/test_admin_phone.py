@@ -16,6 +16,7 @@ TITLES = ["Notes-on-a-very-long-configuration-file-name-without-spaces.yaml", "�
 LISTS = [
     "/admin/",
     "/admin/posts",
+    "/admin/media",
     "/admin/comments",
     "/admin/notifications",
     "/admin/categories",
@@ -32,7 +33,7 @@ def write_posts(page, base: str) -> None:
         page.get_by_label("Title").fill(title)
         page.get_by_label("Body (Markdown)").fill("Some words.")
         page.get_by_label("Tags").fill("phone, 手机")
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator(".alert-success")).to_contain_text("Saved")
 
 

@@ -25,6 +25,8 @@ ADMIN_SERVICES = (
     "profiles.py",
     "uploads.py",
     "events.py",
+    "revisions.py",
+    "media.py",
     "porting/*.py",
 )
 KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}

@@ -219,6 +219,7 @@ def test_the_import_report_speaks_chinese(zh):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert chinese("What the import would do") in page
+    assert f'<p class="mb-1">{chinese("Markdown files")}</p>' in page  # what the source is
     summary = chinese(
         "Dry run, nothing was changed: %(done)d would import, %(skipped)d skipped, "
         "%(failed)d failed."
@@ -235,5 +236,6 @@ def test_the_editor_script_gets_its_words_from_the_page(zh):
         ("inserted", "Inserted."),
         ("upload-failed", "Upload failed."),
         ("preview-unavailable", "Preview unavailable."),
+        ("saving", "Saving…"),
     ):
         assert f'data-msg-{key}="{chinese(message)}"' in page

@@ -337,7 +337,7 @@ def test_the_editors_new_words_are_in_chinese_too(owner_client):
     autosave(owner_client, {"post_id": None, "title": "半篇", "body": "草稿"})
     headers = {"Accept-Language": "zh-CN"}
     page = owner_client.get("/admin/posts/new", headers=headers).get_data(as_text=True)
-    assert "恢复我未保存的更改" in page and "或新建分类" in page
+    assert "恢复我未保存的修改" in page and "或新建分类" in page
     assert 'data-msg-saved-seconds="{n} 秒前已保存"' in page
     media = owner_client.get("/admin/media", headers=headers).get_data(as_text=True)
     assert "媒体库" in media

@@ -171,3 +171,37 @@ def test_a_backup_carries_the_default_language_and_time_zone(app, make_app, tmp_
     with older.app_context():
         site = get_site()
         assert site is not None and (site.language, site.timezone) == ("zh_CN", "UTC")
+
+
+def test_a_backup_carries_the_image_hosts_and_the_copying_default(app, make_app, tmp_path):
+    from myblog.services.site import update_site
+
+    with app.app_context():
+        update_site(
+            title="Test Blog",
+            tagline="",
+            about="",
+            image_hosts=["i.imgur.com", "*.github.io"],
+            copy_remote_images=True,
+        )
+    run(app, "export", str(tmp_path / "out"))
+    blog = make_app(setup=False)
+    assert run(blog, "import", str(tmp_path / "out")).exit_code == 0
+    with blog.app_context():
+        site = get_site()
+        assert site is not None
+        assert site.image_hosts == ("https://i.imgur.com", "https://*.github.io")
+        assert site.copy_remote_images is True
+    # an edited backup: what is not a host name is left out, the rest is kept
+    settings = tmp_path / "out" / "site.json"
+    edited = json.loads(settings.read_text())
+    edited["image_hosts"] = ["'unsafe-inline'", "img.example.com", 42, "*"]
+    edited["copy_remote_images"] = "yes"
+    settings.write_text(json.dumps(edited))
+    other = make_app(setup=False)
+    assert run(other, "import", str(tmp_path / "out")).exit_code == 0
+    with other.app_context():
+        site = get_site()
+        assert site is not None
+        assert site.image_hosts == ("https://img.example.com",)
+        assert site.copy_remote_images is False

@@ -54,6 +54,17 @@ def api_token(client) -> str:
     return client.get("/api/csrf-token").get_json()["csrf_token"]
 
 
+def token_url(page: str) -> str:
+    match = re.search(r'data-token-url="([^"]+)"', page)
+    assert match, "no token URL on the form"
+    return html_lib.unescape(match.group(1))
+
+
+def fetched_stamp(client, post_id: int) -> str:
+    """The form stamp comments.js fetches for a post."""
+    return client.get(f"/api/csrf-token?post={post_id}").get_json()["started"]
+
+
 def comment_on(
     client, slug: str, *, token: bool = True, page_url: str | None = None, **fields: Any
 ):
@@ -67,8 +78,10 @@ def comment_on(
         "email": "reader@example.com",
         "body": "Nice post!",
     }
-    if token:
-        data["csrf_token"] = api_token(client)
+    if token:  # what comments.js fetches when the reader starts writing
+        values = client.get(token_url(page)).get_json()
+        data["csrf_token"] = values["csrf_token"]
+        data["started"] = data["started"] or values["started"]
     data.update(fields)
     return client.post(f"/post/{slug}/comments", data=data)
 
@@ -127,14 +140,16 @@ def outbox_subjects(app) -> list[tuple[str, str]]:
 # -- the form on the post page -----------------------------------------------------------------
 
 
-def test_an_anonymous_reader_gets_the_form_without_a_token_or_a_session_cookie(client, slug):
+def test_an_anonymous_reader_gets_the_form_without_a_token_or_a_session_cookie(app, client, slug):
     response = client.get(f"/post/{slug}")
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     page = response.get_data(as_text=True)
-    assert 'id="comment-form"' in page and 'data-token-url="/api/csrf-token"' in page
+    post_id = post_id_of(app, slug)
+    assert 'id="comment-form"' in page
+    assert f'data-token-url="/api/csrf-token?post={post_id}"' in page
     assert hidden(page, "csrf_token") == ""
-    assert hidden(page, "started")  # the signed stamp is there
+    assert hidden(page, "started") == ""  # fetched with the token: the page is the same for all
     assert 'name="name"' in page and 'name="email"' in page
     assert "0 comments" in page
 
@@ -294,7 +309,7 @@ def test_a_refused_comment_gets_the_form_back_with_the_reason(app, client, slug,
 
 def test_a_stamp_from_another_post_is_refused(app, client, factory, slug):
     other = slug_of(app, factory.posts(1)[0])
-    stamp = hidden(client.get(f"/post/{other}").get_data(as_text=True), "started")
+    stamp = fetched_stamp(client, post_id_of(app, other))
     response = comment_on(client, slug, started=stamp)
     assert response.status_code == 400
     assert "The form expired" in response.get_data(as_text=True)
@@ -476,7 +491,8 @@ def test_the_untouched_form_from_memory_is_the_form_the_widgets_render(
     page = remembered.get_data(as_text=True)
     assert _without_stamp(page) == _without_stamp(rendered.get_data(as_text=True))
     assert ('name="email"' in page) is not signed_in
-    assert 'name="body"' in page and 'name="nickname"' in page and hidden(page, "started")
+    assert 'name="body"' in page and 'name="nickname"' in page
+    assert bool(hidden(page, "started")) is signed_in  # guests fetch it with the token
 
 
 def test_a_refused_comment_is_not_shown_in_the_remembered_empty_form(app, client, slug):
@@ -489,7 +505,7 @@ def test_a_refused_comment_is_not_shown_in_the_remembered_empty_form(app, client
             "name": "Mallory",
             "email": "not-an-address",
             "body": "Kept text",
-            "started": hidden(client.get(f"/post/{slug}").get_data(as_text=True), "started"),
+            "started": fetched_stamp(client, post_id_of(app, slug)),
         },
     ).get_data(as_text=True)
     assert textarea(page) == "Kept text" and 'value="Mallory"' in page

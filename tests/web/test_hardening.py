@@ -110,7 +110,7 @@ def test_the_comment_form_knows_when_its_token_gets_old(app, client, factory):
 
         slug = db.session.get(Post, post_id).slug
     page = client.get(f"/post/{slug}").get_data(as_text=True)
-    assert 'data-token-url="/api/csrf-token"' in page
+    assert f'data-token-url="/api/csrf-token?post={post_id}"' in page
     assert 'data-token-seconds="28800"' in page
 
 

@@ -29,7 +29,7 @@ def test_link_prefix_and_path_segment_make_the_escaped_url_for(app, endpoint, va
         assert page == f'<a href="{escape(url_for(endpoint, **{arg: value}))}">'
 
 
-def test_template_url_for_remembers_per_script_root_and_builds_external_urls_afresh(app):
+def test_template_url_for_follows_the_script_root_and_builds_external_urls(app):
     from flask import render_template_string
 
     source = "{{ url_for('blog.about') }} {{ url_for('blog.about', _external=True) }}"

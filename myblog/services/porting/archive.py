@@ -68,6 +68,13 @@ def _text(row: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _strings(row: dict[str, Any], key: str) -> tuple[str, ...]:
+    values = row.get(key)
+    if not isinstance(values, list):
+        return ()
+    return tuple(value for value in values if isinstance(value, str))
+
+
 def _enum(kind: type[E], value: str, default: E) -> E:
     try:
         return kind(value)
@@ -102,7 +109,7 @@ def read_archive(files: FileSet) -> Batch:
                 ours=VERSION,
             )
         )
-    batch = Batch(source=SOURCE, kind="myblog backup", files=files, problems=list(files.refused))
+    batch = Batch(source=SOURCE, kind=_("myblog backup"), files=files, problems=list(files.refused))
     batch.restore = Restore(
         site=_site(files),
         terms=_terms(files),
@@ -133,6 +140,8 @@ def _site(files: FileSet) -> SiteItem | None:
         comment_policy=_text(row, "comment_policy"),
         language=_text(row, "language"),
         timezone=_text(row, "timezone"),
+        image_hosts=_strings(row, "image_hosts"),
+        copy_remote_images=row.get("copy_remote_images") is True,
     )
 
 

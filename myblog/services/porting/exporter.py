@@ -113,6 +113,8 @@ def _site() -> Entries:
                 "comment_policy": site.comment_policy.value,
                 "language": site.language,
                 "timezone": site.timezone,
+                "image_hosts": site.image_hosts.split(),
+                "copy_remote_images": site.copy_remote_images,
             }
         ),
     )

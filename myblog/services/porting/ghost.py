@@ -59,7 +59,7 @@ def read_ghost(raw: bytes) -> Batch:
     """The posts, pages and authors of a Ghost export (SourceError when it is not one)."""
     meta, data = _database(raw)
     version = str(meta.get("version") or "?")
-    batch = Batch(source=SOURCE, kind=f"Ghost export (Ghost {version})")
+    batch = Batch(source=SOURCE, kind=_("Ghost export (Ghost %(version)s)", version=version))
     if version.split(".")[0] not in KNOWN_MAJORS:
         batch.notes.append(
             _(
@@ -72,7 +72,7 @@ def read_ghost(raw: bytes) -> Batch:
     tags = _tags(data)
     authors = _authors(data)
     for row in _rows(data, "posts"):
-        label = f"{_kind(row)} “{one_line(str(row.get('title') or ''), 60)}”"
+        label = _label(row)
         try:
             batch.posts.append(_post(row, label, tags.get(str(row.get("id")), []), authors))
         except ItemError as exc:
@@ -114,6 +114,13 @@ def _authors(data: dict[str, Any]) -> dict[str, str]:
     for link in links:
         first.setdefault(str(link.get("post_id")), str(link.get("author_id")))
     return first
+
+
+def _label(row: dict[str, Any]) -> str:
+    title = one_line(str(row.get("title") or ""), 60)
+    if _kind(row) == "page":
+        return str(_("page “%(title)s”", title=title))
+    return str(_("post “%(title)s”", title=title))
 
 
 def _kind(row: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from myblog.extensions import db
@@ -69,8 +70,7 @@ def run_import(
 
 
 def _copy_remote_images(post_ids: list[int]) -> list[str]:
-    # notes in English like the rest of the report: `flask import` has no request, no language.
-    # After the posts are committed, each post on its own: a slow or refused image costs its
+    # after the posts are committed, each post on its own: a slow or refused image costs its
     # own link, never an imported post, and no transaction stays open while fetching
     notes = []
     for post_id in post_ids:
@@ -78,12 +78,17 @@ def _copy_remote_images(post_ids: list[int]) -> list[str]:
         if post is None:
             continue
         result = copy_post_images(post, uploader=post.author)
-        if result.copied:
-            count = len(result.copied)
-            copied = "1 remote image" if count == 1 else f"{count} remote images"
-            notes.append(f"“{post.slug}”: {copied} copied")
+        slug, count = post.slug, len(result.copied)
+        if count:
+            copied = ngettext(
+                "“%(slug)s”: %(num)d remote image copied",
+                "“%(slug)s”: %(num)d remote images copied",
+                count,
+                slug=slug,
+            )
+            notes.append(copied)
         notes += [
-            f"“{post.slug}”: image not copied, its link stays as it is: {why}"
+            _("“%(slug)s”: image not copied, its link stays as it is: %(why)s", slug=slug, why=why)
             for why in result.refused.values()
         ]
     return notes
@@ -107,22 +112,26 @@ def _steps(job: Job) -> Iterator[tuple[str, Step]]:
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=True)
     for user in batch.users:
-        yield f"account {user.username or user.email}", partial(_import_account, job, user)
+        yield _account(user), partial(_import_account, job, user)
     if batch.restore is not None:
         yield from restore_steps(job, batch.restore, before_accounts=False)
     for item in batch.posts:
         yield item.label, partial(_import_post, job, item)
 
 
+def _account(item: UserItem) -> str:
+    return str(_("account %(name)s", name=item.username or item.email))
+
+
 def _import_account(job: Job, item: UserItem) -> Outcome:
-    label = f"account {item.username or item.email}"
+    label = _account(item)
     user = match(item)
     if user is not None:
         job.accounts[item.key] = user.id
         raise Skip(_("already an account here: %(username)s", username=user.username))
     if job.dry_run:
         job.accounts[item.key] = 0
-        return Outcome(label, Result.WOULD_IMPORT, "a new account")
+        return Outcome(label, Result.WOULD_IMPORT, _("a new account"))
     user, notes = create_account(item, now=job.now)
     job.accounts[item.key] = user.id
     said = _("as %(username)s (%(role)s)", username=user.username, role=user.role.value)

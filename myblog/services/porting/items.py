@@ -110,6 +110,8 @@ class SiteItem:
     comment_policy: str
     language: str
     timezone: str = ""
+    image_hosts: tuple[str, ...] = ()
+    copy_remote_images: bool = False
 
 
 @dataclass

@@ -83,7 +83,7 @@ class Job:
             )
         except Exception:
             log.exception("import of %s failed", label)
-            outcome = Outcome(label, Result.FAILED, "an unexpected error (written to the log)")
+            outcome = Outcome(label, Result.FAILED, _("an unexpected error (written to the log)"))
         else:
             self.written.clear()
             return outcome

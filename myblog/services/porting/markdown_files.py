@@ -73,15 +73,26 @@ def layout_of(files: FileSet) -> Layout:
     return Layout("Markdown files", "", ("",))
 
 
+def _layout_name(kind: str) -> str:
+    """The layout's name for people, in their language."""
+    if kind == "Hugo site":
+        return str(_("Hugo site"))
+    if kind == "Jekyll site":
+        return str(_("Jekyll site"))
+    return str(_("Markdown files"))
+
+
 def read_markdown(files: FileSet) -> Batch:
     """Every Markdown file of the source as a post item (or an outcome saying why not)."""
     layout = layout_of(files)
-    batch = Batch(source=SOURCE, kind=layout.kind, files=files, problems=list(files.refused))
+    kind = _layout_name(layout.kind)
+    batch = Batch(source=SOURCE, kind=kind, files=files, problems=list(files.refused))
     for path in sorted(files.entries):
         if not layout.holds(path):
             continue
         if posixpath.basename(path) == "_index.md":
-            batch.problems.append(Outcome(path, Result.SKIPPED, "a Hugo section page, not a post"))
+            skipped = _("a Hugo section page, not a post")
+            batch.problems.append(Outcome(path, Result.SKIPPED, skipped))
             continue
         try:
             batch.posts.append(read_note(files, path, layout))

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import func, select
 
 from myblog.extensions import db
@@ -21,7 +22,15 @@ from myblog.services.porting.items import (
 )
 from myblog.services.porting.job import Job, Skip, Step
 from myblog.services.porting.report import Outcome, Result
-from myblog.services.site import forget_site, known_language, update_site, valid_timezone
+from myblog.services.site import (
+    MAX_IMAGE_HOSTS,
+    ImageHostError,
+    forget_site,
+    image_sources,
+    known_language,
+    update_site,
+    valid_timezone,
+)
 from myblog.services.taxonomy import Term, get_or_create_term
 from myblog.services.uploads import keep_image
 
@@ -33,20 +42,38 @@ def restore_steps(
     restored, uploads (which name their uploader) after."""
     if not before_accounts:
         for upload in restore.uploads:
-            yield f"upload {upload.filename}", partial(_restore_upload, job, upload)
+            yield _upload_label(upload), partial(_restore_upload, job, upload)
         return
     if restore.site is not None:
-        yield "settings and About page", partial(_restore_site, job, restore.site)
+        yield _site_label(), partial(_restore_site, job, restore.site)
     for term in restore.terms:
-        yield f"{term.kind} {term.name}", partial(_restore_term, job, term)
+        yield _term_label(term), partial(_restore_term, job, term)
     for subscriber in restore.subscribers:
-        yield f"subscriber {subscriber.email}", partial(_restore_subscriber, job, subscriber)
+        yield _subscriber_label(subscriber), partial(_restore_subscriber, job, subscriber)
+
+
+def _site_label() -> str:
+    return str(_("settings and About page"))
+
+
+def _term_label(term: TermItem) -> str:
+    if term.kind == "category":
+        return str(_("category %(name)s", name=term.name))
+    return str(_("tag %(name)s", name=term.name))
+
+
+def _subscriber_label(item: SubscriberItem) -> str:
+    return str(_("subscriber %(email)s", email=item.email))
+
+
+def _upload_label(item: UploadItem) -> str:
+    return str(_("upload %(name)s", name=item.filename))
 
 
 def _restore_site(job: Job, site: SiteItem) -> Outcome:
-    label = "settings and About page"
+    label = _site_label()
     if db.session.scalar(select(Post.id).limit(1)) is not None:
-        raise Skip("this blog has posts already: its own settings are kept")
+        raise Skip(_("this blog has posts already: its own settings are kept"))
     if job.dry_run:
         return Outcome(label, Result.WOULD_IMPORT, f"“{site.title}”")
     policies = {policy.value: policy for policy in CommentPolicy}
@@ -57,9 +84,22 @@ def _restore_site(job: Job, site: SiteItem) -> Outcome:
         comment_policy=policies.get(site.comment_policy),
         language=known_language(site.language),  # backups of older versions say "zh"
         timezone=site.timezone if valid_timezone(site.timezone) else None,
+        image_hosts=_image_hosts(site.image_hosts),
+        copy_remote_images=site.copy_remote_images,
     )
     forget_site()
     return Outcome(label, Result.IMPORTED, f"“{site.title}”")
+
+
+def _image_hosts(hosts: tuple[str, ...]) -> list[str]:
+    """The backup's image hosts that are host names (an edited backup may hold anything)."""
+    kept: list[str] = []
+    for host in hosts:
+        try:
+            kept += image_sources(host)
+        except ImageHostError:
+            continue
+    return list(dict.fromkeys(kept))[:MAX_IMAGE_HOSTS]
 
 
 def _restore_term(job: Job, term: TermItem) -> Outcome:
@@ -69,7 +109,7 @@ def _restore_term(job: Job, term: TermItem) -> Outcome:
 
 
 def _restore_named(job: Job, term: TermItem, model: type[Term]) -> Outcome:
-    label = f"{term.kind} {term.name}"
+    label = _term_label(term)
     if not term.name.strip():
         raise ItemError(_("it has no name"))
     existing = db.session.scalar(select(model).where(func.lower(model.name) == term.name.lower()))
@@ -84,13 +124,13 @@ def _restore_named(job: Job, term: TermItem, model: type[Term]) -> Outcome:
 
 
 def _restore_subscriber(job: Job, item: SubscriberItem) -> Outcome:
-    label = f"subscriber {item.email}"
+    label = _subscriber_label(item)
     email = item.email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise ItemError(_("not an email address"))
     if db.session.scalar(select(Subscriber.id).where(Subscriber.email == email)) is not None:
-        raise Skip("already subscribed")
-    state = "confirmed" if item.confirmed_at else "pending"
+        raise Skip(_("already subscribed"))
+    state = _("confirmed") if item.confirmed_at else pgettext("subscriber", "pending")
     if job.dry_run:
         return Outcome(label, Result.WOULD_IMPORT, state)
     subscriber = Subscriber(email=email, confirmed_at=item.confirmed_at)
@@ -101,10 +141,10 @@ def _restore_subscriber(job: Job, item: SubscriberItem) -> Outcome:
 
 
 def _restore_upload(job: Job, item: UploadItem) -> Outcome:
-    label = f"upload {item.filename}"
+    label = _upload_label(item)
     path = f"uploads/{item.filename}"
     if db.session.scalar(select(Upload.id).where(Upload.filename == item.filename)) is not None:
-        raise Skip("already here")
+        raise Skip(_("already here"))
     assert job.batch.files is not None
     if path not in job.batch.files.entries:
         raise ItemError(_("its file is not in the backup"))

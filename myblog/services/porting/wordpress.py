@@ -80,7 +80,8 @@ def read_wordpress(raw: bytes) -> Batch:
     version = wxr.text(channel, "wxr_version") or "?"
     site = wxr.text(channel, "base_blog_url") or (channel.findtext("link") or "").strip()
     batch = Batch(
-        source=f"wordpress:{site.rstrip('/')}"[:255], kind=f"WordPress export (WXR {version})"
+        source=f"wordpress:{site.rstrip('/')}"[:255],
+        kind=_("WordPress export (WXR %(version)s)", version=version),
     )
     if version not in KNOWN_VERSIONS:
         batch.notes.append(
@@ -123,14 +124,15 @@ def _item(wxr: _Wxr, element: Element, batch: Batch, logins: dict[str, str]) -> 
     post_id = wxr.text(element, "post_id")
     label = f"{kind or 'item'} {post_id} “{one_line(element.findtext('title') or '', 60)}”"
     if kind not in ("post", "page"):
-        why = "an attachment: its file stays on the old host" if kind == "attachment" else None
-        batch.problems.append(
-            Outcome(label, Result.SKIPPED, why or f"a “{kind}”, not a post or page")
-        )
+        if kind == "attachment":
+            why = _("an attachment: its file stays on the old host")
+        else:
+            why = _("a “%(kind)s”, not a post or page", kind=kind)
+        batch.problems.append(Outcome(label, Result.SKIPPED, why))
         return
     status = wxr.text(element, "status")
     if status == "trash":
-        batch.problems.append(Outcome(label, Result.SKIPPED, "in the WordPress trash"))
+        batch.problems.append(Outcome(label, Result.SKIPPED, _("in the WordPress trash")))
         return
     try:
         batch.posts.append(_post(wxr, element, post_id, label, logins))

@@ -1,4 +1,6 @@
-// Comments: show the confirmation of a comment just sent; fetch a CSRF token when the reader starts writing (pages are served without one),
+// Comments: show the confirmation of a comment just sent; fetch a CSRF token and the form's
+// stamp when the reader starts writing (pages are served without them, the same bytes for every
+// reader),
 // and turn "Reply" links into replies in place. Without script the form still works.
 (function () {
   "use strict";
@@ -9,6 +11,7 @@
   var form = document.getElementById("comment-form");
   if (!form) return;
   var tokenInput = form.querySelector("input[name=csrf_token]");
+  var stampInput = form.querySelector("input[name=started]");
   var parentInput = form.querySelector("input[name=parent_id]");
   var context = form.querySelector(".reply-context");
   var asked = null;
@@ -17,7 +20,7 @@
   var tokenAt = Date.now();
 
   function usable() {
-    return tokenInput.value && !(tokenMs && Date.now() - tokenAt > tokenMs / 2);
+    return tokenInput.value && stampInput.value && !(tokenMs && Date.now() - tokenAt > tokenMs / 2);
   }
 
   function ensureToken() {
@@ -26,6 +29,8 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         if (data.csrf_token) { tokenInput.value = data.csrf_token; tokenAt = Date.now(); }
+        // a stamp already there counts the time spent since it was made
+        if (data.started && !stampInput.value) { stampInput.value = data.started; }
         asked = null;
       })
       .catch(function () { asked = null; });  // the server asks again on submit if need be

@@ -19,6 +19,7 @@ from myblog.services.posts import (
     rerender_all,
     save_post,
     visible_post,
+    without_title_heading,
 )
 from myblog.services.taxonomy import create_category
 
@@ -247,7 +248,8 @@ def test_a_written_summary_stands_for_the_post_and_an_empty_one_gives_the_first_
         ("  #  Flask   notes  ##\nFirst paragraph.", None),
         ("# Flask notes, part 2\n\nFirst paragraph.", "<h1"),
         ("Intro.\n\n# Flask notes\n", "<h1"),
-        ("## Flask notes\n\nFirst paragraph.", "<h2"),
+        ("## Flask notes\n\nFirst paragraph.", None),  # notes often open with a lower level
+        ("## Flask notes, part 2\n\nFirst paragraph.", "<h2"),
     ],
 )
 def test_a_first_heading_repeating_the_title_is_not_shown_twice(ctx, body, heading):
@@ -257,3 +259,12 @@ def test_a_first_heading_repeating_the_title_is_not_shown_twice(ctx, body, headi
     else:
         assert heading in html
     assert db.session.scalar(select(Post.body).where(Post.slug == "flask-notes")) == body
+
+
+@pytest.mark.parametrize("marks", ["#", "##", "###"])
+def test_a_first_heading_of_any_level_that_repeats_the_title_is_dropped(marks):
+    title = "Flask 学习笔记：从 Hello World 到上线"
+    body = f"{marks} {title}\n\n正文。\n\n{marks} {title}\n"
+    kept = without_title_heading(body, title)
+    assert kept == f"\n正文。\n\n{marks} {title}\n"  # only the first
+    assert without_title_heading(f"{marks} Another title\n", "Title") == f"{marks} Another title\n"
