@@ -5,6 +5,7 @@ the tags in B and the body in C."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -136,12 +137,21 @@ def _newest(*, heading: bool, limit: str) -> Any:
     return select(newest.table_valued("post_id").render_derived().c.post_id)
 
 
+@cache
+def _counted() -> Any:
+    # the newest `:counted` (= candidates + 1) matching posts, found once for both the
+    # candidates and the count (a CTE both refer to)
+    return _newest(heading=False, limit="counted").cte("counted").prefix_with("MATERIALIZED")
+
+
 def hits() -> Select[Any]:
     """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
     `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
-    candidates = union(
-        _newest(heading=False, limit="candidates"), _newest(heading=True, limit="candidates")
+    counted = _counted()
+    newest = (
+        select(counted.c.post_id).order_by(counted.c.post_id.desc()).limit(bindparam("candidates"))
     )
+    candidates = union(newest, _newest(heading=True, limit="candidates"))
     rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
     return select(_index.c.post_id.label("post_id"), (-rank).label("rank")).where(
         _index.c.post_id.in_(candidates)
@@ -150,8 +160,7 @@ def hits() -> Select[Any]:
 
 def match_count() -> Any:
     """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
-    counted = _newest(heading=False, limit="counted").subquery("counted")
-    return select(func.count()).select_from(counted).scalar_subquery()
+    return select(func.count()).select_from(_counted()).scalar_subquery()
 
 
 def plain_text(post_id: Any) -> Any:
