@@ -115,6 +115,15 @@ def clear(connection: Connection) -> None:
     connection.execute(text("DELETE FROM post_search_text"))
 
 
+def settle(connection: Connection) -> None:
+    """Move the GIN indexes' pending entries into the indexes proper, after a bulk write: until
+    autovacuum does it, every search would read the whole pending list (up to 4 MB)."""
+    for index in ("ix_post_search_document", "ix_post_search_heading"):
+        connection.execute(
+            text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"), {"index": index}
+        )
+
+
 def _matches(value: Any, *, heading: bool = False) -> Any:
     vector = _index.c.heading if heading else _index.c.document
     return vector.op("@@")(cast(value, TSQUERY))
