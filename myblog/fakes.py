@@ -118,7 +118,9 @@ def forge_data(
         if progress:
             progress(size)
     if db.session.get_bind().dialect.name == "postgresql":
-        # the planner's statistics, now rather than when autovacuum gets round to it
+        # the planner's statistics and a tidy search index, now rather than when autovacuum
+        # gets round to it
+        search.settle_index(db.session.connection())
         db.session.execute(text("ANALYZE posts, post_tags, post_search"))
         db.session.commit()
     return ForgeResult(posts=posts, categories=len(pool.categories), tags=len(pool.tags))

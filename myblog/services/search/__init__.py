@@ -50,6 +50,7 @@ __all__ = [
     "reindex_all",
     "reindex_posts",
     "search_posts",
+    "settle_index",
     "unindex_post",
 ]
 
@@ -103,7 +104,14 @@ def rebuild(connection: Connection, progress: Callable[[int], None] | None = Non
     for batch in read_documents(connection, progress=progress):
         engine.write(connection, batch)
         count += len(batch)
+    engine.settle(connection)
     return count
+
+
+def settle_index(connection: Connection) -> None:
+    """After writing many entries at once (a forge, an import): leave the index as it would be
+    once the database has tidied it."""
+    backend(connection).settle(connection)
 
 
 def reindex_all(progress: Callable[[int], None] | None = None) -> int:

@@ -5,6 +5,7 @@ the tags in B and the body in C."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -114,6 +115,15 @@ def clear(connection: Connection) -> None:
     connection.execute(text("DELETE FROM post_search_text"))
 
 
+def settle(connection: Connection) -> None:
+    """Move the GIN indexes' pending entries into the indexes proper, after a bulk write: until
+    autovacuum does it, every search would read the whole pending list (up to 4 MB)."""
+    for index in ("ix_post_search_document", "ix_post_search_heading"):
+        connection.execute(
+            text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"), {"index": index}
+        )
+
+
 def _matches(value: Any, *, heading: bool = False) -> Any:
     vector = _index.c.heading if heading else _index.c.document
     return vector.op("@@")(cast(value, TSQUERY))
@@ -136,12 +146,21 @@ def _newest(*, heading: bool, limit: str) -> Any:
     return select(newest.table_valued("post_id").render_derived().c.post_id)
 
 
+@cache
+def _counted() -> Any:
+    # the newest `:counted` (= candidates + 1) matching posts, found once for both the
+    # candidates and the count (a CTE both refer to)
+    return _newest(heading=False, limit="counted").cte("counted").prefix_with("MATERIALIZED")
+
+
 def hits() -> Select[Any]:
     """SELECT `post_id` and `rank` (smaller is better) of the candidates: the newest
     `:candidates` posts matching `:match` and the newest matching it in the title or tags."""
-    candidates = union(
-        _newest(heading=False, limit="candidates"), _newest(heading=True, limit="candidates")
+    counted = _counted()
+    newest = (
+        select(counted.c.post_id).order_by(counted.c.post_id.desc()).limit(bindparam("candidates"))
     )
+    candidates = union(newest, _newest(heading=True, limit="candidates"))
     rank = func.ts_rank(_index.c.document, cast(bindparam("match"), TSQUERY))
     return select(_index.c.post_id.label("post_id"), (-rank).label("rank")).where(
         _index.c.post_id.in_(candidates)
@@ -150,8 +169,7 @@ def hits() -> Select[Any]:
 
 def match_count() -> Any:
     """How many posts match `:match`, counted up to `:counted` (a scalar subquery)."""
-    counted = _newest(heading=False, limit="counted").subquery("counted")
-    return select(func.count()).select_from(counted).scalar_subquery()
+    return select(func.count()).select_from(_counted()).scalar_subquery()
 
 
 def plain_text(post_id: Any) -> Any:

@@ -76,6 +76,10 @@ def clear(connection: Connection) -> None:
     connection.execute(text("DELETE FROM post_search"))
 
 
+def settle(connection: Connection) -> None:
+    """Nothing to do after a bulk write (FTS5 merges its segments as it goes)."""
+
+
 def matching_ids(query: Query) -> Select[tuple[Any]]:
     """SELECT the ids of the posts matching the query, whatever their status."""
     return select(_index.c.rowid).where(_match(bindparam("match", match_text(query))))
