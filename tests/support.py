@@ -57,6 +57,21 @@ def input_value(page: str, name: str) -> str:
     return html.unescape(value.group(1)) if value else ""
 
 
+def comment_form_values(client: Any, page: str) -> dict[str, str]:
+    """The comment form's CSRF token and "served at" stamp, fetched as comments.js fetches them
+    (a public page is the same bytes for every reader: it carries neither)."""
+    url = re.search(r'data-token-url="([^"]*)"', page)
+    assert url, "no comment form token URL"
+    values = client.get(html_unescape(url.group(1))).get_json()
+    return {"csrf_token": values["csrf_token"], "started": values.get("started", "")}
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
 def post_form(
     client: FlaskClient,
     url: str,

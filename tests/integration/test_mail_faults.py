@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from support import input_value, login, post_form
+from support import comment_form_values, login, post_form
 from test_smtp_delivery import Collector, SMTPServer, free_port, run_until_idle
 
 from myblog.delivery.smtp import send_email
@@ -71,14 +71,11 @@ def _publish_and_comment(app) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)
     for i in range(COMMENTS):
         visitor = app.test_client()
-        token = visitor.get("/api/csrf-token").get_json()["csrf_token"]
         page = visitor.get("/post/hello").get_data(as_text=True)
-        started = input_value(page, "started")
         response = visitor.post(
             "/post/hello/comments",
             data={
-                "csrf_token": token,
-                "started": started,
+                **comment_form_values(visitor, page),
                 "name": f"Visitor {i}",
                 "email": f"visitor{i}@example.com",
                 "body": f"Comment number {i}",

@@ -23,7 +23,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from support import OWNER_PASSWORD, csrf_from, input_value, need_service
+from support import OWNER_PASSWORD, comment_form_values, csrf_from, need_service
 from test_smtp_delivery import free_port
 
 from myblog.extensions import cache, db, limiter
@@ -206,8 +206,7 @@ class Visitor:
 
     def comment(self, slug: str, body: str) -> Any:
         page = self.timed(lambda: self.client.get(f"/post/{slug}")).get_data(as_text=True)
-        token = self.timed(lambda: self.client.get("/api/csrf-token")).get_json()["csrf_token"]
-        data = {"csrf_token": token, "started": input_value(page, "started"), "body": body}
+        data = {**self.timed(lambda: comment_form_values(self.client, page)), "body": body}
         data.update(parent_id="", nickname="", name="Guest", email="guest@example.com")
         return self.timed(lambda: self.client.post(f"/post/{slug}/comments", data=data))
 
