@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-# Playwright's default of 30 s hides hangs; every step here is local and quick.
-TIMEOUT_MS = 5_000
+# Playwright's default of 30 s hides hangs; every step here is local and quick, but the suite
+# runs beside the fault tests, which restart PostgreSQL and kill processes: an upload or an
+# autosave has been seen to take over 5 s then.
+TIMEOUT_MS = 15_000
 
 # Chromium reports CSP violations on the console too, but a listener installed before any page
 # script runs makes each one an explicit console error whatever the browser version logs.
