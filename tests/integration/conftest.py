@@ -1,13 +1,16 @@
-"""PostgreSQL fixtures: a fresh, uniquely named database per test on MYBLOG_TEST_POSTGRES_URL."""
+"""PostgreSQL fixtures: a fresh, uniquely named database per test on MYBLOG_TEST_POSTGRES_URL;
+and Redis servers of a test's own (tests/integration/redis_support.py)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from pg_support import create_database, database_url, drop_database, new_name
+from redis_support import HungRedis, RedisServer
 from support import REDIS_URL, need_service
 
 
@@ -44,3 +47,26 @@ def redis_client():
         need_service("Redis", False, f"{REDIS_URL}: {exc}")
     yield client
     client.close()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    executable = shutil.which("redis-server")
+    need_service("redis-server", executable is not None, "no redis-server program on PATH")
+    assert executable is not None
+    server = RedisServer(executable)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.client.close()
+
+
+@pytest.fixture
+def hung_redis() -> Iterator[HungRedis]:
+    server = HungRedis()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -5,15 +5,12 @@ poll the database (said once in the log), and wake-ups come back with Redis by t
 from __future__ import annotations
 
 import logging
-import shutil
 import time
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from live_support import LIVE_SETTINGS, wait_for
-from support import need_service
-from test_redis_faults import HungRedis, RedisServer
+from redis_support import HungRedis
 
 from myblog.extensions import db
 from myblog.live.bus import RedisBus, get_bus
@@ -22,20 +19,6 @@ from myblog.models import EventKind, Post
 from myblog.services import events
 
 pytestmark = [pytest.mark.redis, pytest.mark.faults]
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    executable = shutil.which("redis-server")
-    need_service("redis-server", executable is not None, "no redis-server program on PATH")
-    assert executable is not None
-    server = RedisServer(executable)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.client.close()
 
 
 def two_nodes(make_app, url: str) -> tuple[Flask, Flask]:

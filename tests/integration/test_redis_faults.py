@@ -10,21 +10,17 @@ and mail woken through RQ.
 from __future__ import annotations
 
 import logging
-import shutil
-import socket
-import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from live_support import wait_for
+from redis_support import HungRedis, RedisServer
 from sqlalchemy import func, select
-from support import OWNER_PASSWORD, comment_form_values, csrf_from, need_service
-from test_smtp_delivery import free_port
+from support import OWNER_PASSWORD, comment_form_values, csrf_from
 
 from myblog.extensions import cache, db, limiter
 from myblog.models import OutboxEmail, Post, PostStatus, Subscriber, User
@@ -36,99 +32,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.faults]
 
 # what a visitor may wait, at most, while Redis is down or hung (its timeout is 0.25 s)
 REQUEST_BOUND_SECONDS = 1.5
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {seconds} s waiting for {what}")
-        time.sleep(0.05)
-
-
-class RedisServer:
-    """A redis-server process of the test's own, on a port that stays the same across restarts."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.answers, 10, "redis-server to answer")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-    def answers(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except redis.RedisError:
-            return False
-
-    def keys(self, pattern: str) -> list[str]:
-        return [key.decode() for key in self.client.scan_iter(pattern)]
-
-
-class HungRedis:
-    """Accepts connections and never answers: a Redis that hangs."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.1)
-        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
-        self.accepted: list[socket.socket] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.accepted.append(self.server.accept()[0])
-            except TimeoutError:
-                continue
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join(5)
-        for conn in self.accepted:
-            conn.close()
-        self.server.close()
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    executable = shutil.which("redis-server")
-    need_service("redis-server", executable is not None, "no redis-server program on PATH")
-    assert executable is not None
-    server = RedisServer(executable)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        server.client.close()
-
-
-@pytest.fixture
-def hung_redis() -> Iterator[HungRedis]:
-    server = HungRedis()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture(autouse=True)

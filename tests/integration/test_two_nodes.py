@@ -25,9 +25,9 @@ from live_support import EventStream, wait_for
 from mail_processes import blog_env
 from nodes_support import Browser, NodeProcess, gunicorn_node, rq_worker, wait_until_up
 from pg_support import create_database, database_url, drop_database, new_name
+from redis_support import RedisServer
 from sqlalchemy import select
 from support import OWNER_PASSWORD, need_service
-from test_redis_faults import RedisServer
 from test_smtp_delivery import Collector, SMTPServer, free_port
 
 from myblog import create_app
