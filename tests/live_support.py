@@ -10,10 +10,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
+
+from myblog.extensions import db
+from myblog.models import Post, PostStatus, User
+from myblog.models.types import utcnow
 
 # what the live tests change: quick heartbeats, short long polls
 LIVE_SETTINGS = {
@@ -126,3 +131,19 @@ class EventStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def post_by(writer: User, slug: str = "p", *, status: PostStatus = PostStatus.PUBLISHED) -> Post:
+    """A post of `writer`, committed (published an hour ago unless a draft); in an app context."""
+    post = Post(
+        title=f"Post {slug}",
+        slug=slug,
+        body="b",
+        body_html="<p>b</p>",
+        status=status,
+        published_at=None if status is PostStatus.DRAFT else utcnow() - timedelta(hours=1),
+        author_id=writer.id,
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post

@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from live_support import LIVE_SETTINGS, EventStream, served, wait_for
+from live_support import LIVE_SETTINGS, EventStream, post_by, served, wait_for
 from sqlalchemy import select, update
 from support import Factory, login
 
@@ -35,18 +35,7 @@ def client(live_app):
 def new_post(app, *, slug: str = "p", status=PostStatus.PUBLISHED, author: str = "owner") -> int:
     with app.app_context():
         writer = db.session.scalars(select(User).where(User.username == author)).one()
-        post = Post(
-            title=f"Post {slug}",
-            slug=slug,
-            body="b",
-            body_html="<p>b</p>",
-            status=status,
-            published_at=None if status is PostStatus.DRAFT else utcnow() - timedelta(hours=1),
-            author_id=writer.id,
-        )
-        db.session.add(post)
-        db.session.commit()
-        return post.id
+        return post_by(writer, slug, status=status).id
 
 
 def comment(app, post_id: int, *, policy=CommentPolicy.OPEN, body="Hello live") -> int:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from live_support import post_by
 from sqlalchemy import func, select, update
 
 from myblog.extensions import db
@@ -54,21 +55,6 @@ def user(name: str, role: Role = Role.AUTHOR) -> User:
     )
     db.session.commit()
     return made
-
-
-def post_by(writer: User, slug: str = "p", *, status: PostStatus = PostStatus.PUBLISHED) -> Post:
-    post = Post(
-        title=f"Title {slug}",
-        slug=slug,
-        body="b",
-        body_html="<p>b</p>",
-        status=status,
-        published_at=None if status is PostStatus.DRAFT else utcnow() - timedelta(hours=1),
-        author_id=writer.id,
-    )
-    db.session.add(post)
-    db.session.commit()
-    return post
 
 
 def comment_on(post: Post, policy: CommentPolicy, *, email: str = "guest@example.net", **kw):
